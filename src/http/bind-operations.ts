@@ -1,0 +1,63 @@
+import { Router, type Request, type Response } from 'express';
+import { AppError } from '../lib/errors';
+import type { Caller, Handlers, OperationId } from './operations';
+import type { Access, SpecOperation } from './spec';
+
+/** Resolves the caller of a request from its credentials, or throws the AppError that explains why not. */
+export type Authenticate = (req: Request) => Promise<Caller | undefined>;
+
+/** Enforces each operation's access (public, user, superuser) as the spec declares it, before validation runs. */
+export function accessRouter(operations: SpecOperation[], authenticate: Authenticate): Router {
+  const router = Router();
+  for (const op of operations) {
+    router[op.method](op.expressPath, (req, _res, next) => {
+      req.operationId = op.operationId;
+      authorize(op.access, req, authenticate).then(() => next(), next);
+    });
+  }
+  return router;
+}
+
+async function authorize(access: Access, req: Request, authenticate: Authenticate): Promise<void> {
+  if (access === 'public') return;
+  if (access === 'optional' && req.get('Authorization') === undefined) return;
+  req.caller = await authenticate(req);
+  if (!req.caller) throw new AppError('NOT_AUTHENTICATED', 'Authentication is required.');
+  if (access === 'superuser' && !req.caller.isSuperuser)
+    throw new AppError('FORBIDDEN', 'This operation needs a superuser.');
+}
+
+/** Binds each spec operation to its typed handler; operations marked notImplemented answer 501. */
+export function operationRouter(operations: SpecOperation[], handlers: Handlers): Router {
+  const router = Router();
+  for (const op of operations) {
+    const handler: unknown = handlers[op.operationId as OperationId];
+    router[op.method](op.expressPath, async (req: Request, res: Response) => {
+      if (typeof handler !== 'function') {
+        throw new AppError('NOT_IMPLEMENTED', `${op.operationId} is not implemented yet.`);
+      }
+      const openapi = (req as { openapi?: { pathParams?: Record<string, unknown> } }).openapi;
+      const reply = (await (handler as (r: unknown) => Promise<Reply>)({
+        params: openapi?.pathParams ?? req.params,
+        query: req.query,
+        headers: req.headers,
+        body: req.body,
+        caller: req.caller,
+        requestId: req.requestId,
+        baseUrl: `${req.protocol}://${req.get('host') ?? 'localhost'}`,
+      })) satisfies Reply;
+      sendReply(res, reply);
+    });
+  }
+  return router;
+}
+
+type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
+
+function sendReply(res: Response, reply: Reply): void {
+  if (reply.headers) res.set(reply.headers);
+  res.status(reply.status);
+  if (reply.body === undefined) res.end();
+  else if (typeof reply.body === 'string') res.send(reply.body);
+  else res.json(reply.body);
+}

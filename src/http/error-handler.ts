@@ -1,0 +1,134 @@
+import type { ErrorRequestHandler, Request, Response } from 'express';
+import { AppError, type ErrorCode, type ErrorDetail } from '../lib/errors';
+import type { Logger } from '../lib/logger';
+import type { Clock } from '../lib/clock';
+import { ERROR_STATUS } from './error-status';
+
+type ValidatorError = {
+  status: number;
+  message: string;
+  errors?: { path: string; message: string }[];
+  headers?: Record<string, string>;
+};
+type ParserError = { type: string; status: number; message: string };
+
+const isValidatorError = (err: unknown): err is ValidatorError =>
+  err instanceof Error &&
+  typeof (err as Partial<ValidatorError>).status === 'number' &&
+  Array.isArray((err as Partial<ValidatorError>).errors);
+const isParserError = (err: unknown): err is ParserError =>
+  err instanceof Error &&
+  typeof (err as Partial<ParserError>).type === 'string' &&
+  typeof (err as Partial<ParserError>).status === 'number';
+
+const LOCATIONS: Record<string, ErrorDetail['location']> = {
+  body: 'body',
+  query: 'query',
+  params: 'path',
+  path: 'path',
+  headers: 'header',
+};
+
+// The validator reports `/body/email` or `.query.limit`: split that into our location and JSON pointer.
+function toDetail(item: { path: string; message: string }): ErrorDetail {
+  const segments = item.path.split(/[/.]/).filter(Boolean);
+  const location = LOCATIONS[segments[0] ?? ''] ?? 'body';
+  const rest = LOCATIONS[segments[0] ?? ''] ? segments.slice(1) : segments;
+  return { location, path: `/${rest.join('/')}`, message: item.message };
+}
+
+const DB_UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  '57P01',
+  '57P03',
+  '53300',
+]);
+const isDatabaseUnavailable = (err: unknown): boolean =>
+  err instanceof Error &&
+  (DB_UNAVAILABLE_CODES.has(String((err as { code?: unknown }).code)) ||
+    err.name === 'KnexTimeoutError' ||
+    /Connection terminated|timeout exceeded when trying to connect/i.test(err.message));
+
+/** Converts anything thrown into the AppError that describes it to a client; null for unexpected errors. */
+export function classify(err: unknown): AppError | null {
+  if (err instanceof AppError) return err;
+  if (isParserError(err)) {
+    if (err.type === 'entity.parse.failed')
+      return new AppError('MALFORMED_JSON', 'The request body is not valid JSON.');
+    if (err.type === 'entity.too.large') return new AppError('PAYLOAD_TOO_LARGE', 'The request body is too large.');
+    if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') {
+      return new AppError('UNSUPPORTED_MEDIA_TYPE', err.message);
+    }
+    if (err.status === 400) return new AppError('MALFORMED_JSON', 'The request body could not be read.');
+  }
+  if (isValidatorError(err)) {
+    switch (err.status) {
+      case 400:
+        return new AppError('VALIDATION_ERROR', 'The request is invalid.', (err.errors ?? []).map(toDetail));
+      case 404:
+        return new AppError('NOT_FOUND', 'No such route.');
+      case 405:
+        return new AppError('METHOD_NOT_ALLOWED', 'The method is not allowed on this route.');
+      case 413:
+        return new AppError('PAYLOAD_TOO_LARGE', 'The request body is too large.');
+      case 415:
+        return new AppError('UNSUPPORTED_MEDIA_TYPE', 'The content type is not supported by this operation.');
+      default:
+        return null;
+    }
+  }
+  if (isDatabaseUnavailable(err))
+    return new AppError('SERVICE_UNAVAILABLE', 'The database is unavailable; retry later.', undefined, 5);
+  return null;
+}
+
+/** Builds the `ErrorResponse` body. */
+export function errorBody(code: ErrorCode, message: string, requestId: string, now: Date, details?: ErrorDetail[]) {
+  return {
+    error_code: code,
+    message,
+    timestamp: now.toISOString(),
+    request_id: requestId,
+    ...(details?.length ? { details } : {}),
+  };
+}
+
+/** Sends an `ErrorResponse` for the given error, with its status and headers. */
+export function sendError(res: Response, error: AppError, requestId: string, now: Date): void {
+  const status = ERROR_STATUS[error.code];
+  if (status === 401)
+    res.setHeader('WWW-Authenticate', error.code === 'NOT_AUTHENTICATED' ? 'Bearer' : `Bearer error="invalid_token"`);
+  if (error.retryAfterSeconds !== undefined)
+    res.setHeader('Retry-After', String(Math.max(0, Math.ceil(error.retryAfterSeconds))));
+  res.status(status).json(errorBody(error.code, error.message, requestId, now, error.details));
+}
+
+/** The one error handler: renders every error as `ErrorResponse` and logs unexpected ones in full. */
+export function errorHandler(logger: Logger, clock: Clock): ErrorRequestHandler {
+  return (err: unknown, req: Request, res: Response, next) => {
+    if (res.headersSent) return next(err);
+    const known = classify(err);
+    if (known?.code === 'METHOD_NOT_ALLOWED' && isValidatorError(err) && err.headers?.Allow)
+      res.setHeader('Allow', err.headers.Allow);
+    if (!known || ERROR_STATUS[known.code] >= 500) {
+      const isResponseViolation = isValidatorError(err) && err.status === 500;
+      logger.error(isResponseViolation ? 'response violates the spec' : 'request failed', {
+        request_id: req.requestId,
+        method: req.method,
+        path: req.path,
+        error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
+        violations: isValidatorError(err) ? err.errors : undefined,
+      });
+    }
+    sendError(
+      res,
+      known ?? new AppError('INTERNAL_ERROR', 'An unexpected error occurred.'),
+      req.requestId,
+      clock.now(),
+    );
+  };
+}

@@ -1,0 +1,20 @@
+import type { ErrorCode } from '../lib/errors';
+
+/** The one table from domain error codes to HTTP statuses. */
+export const ERROR_STATUS: Record<ErrorCode, number> = {
+  MALFORMED_JSON: 400,
+  NOT_AUTHENTICATED: 401,
+  INVALID_TOKEN: 401,
+  TOKEN_EXPIRED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  VALIDATION_ERROR: 422,
+  RATE_LIMITED: 429,
+  INTERNAL_ERROR: 500,
+  NOT_IMPLEMENTED: 501,
+  SERVICE_UNAVAILABLE: 503,
+};

@@ -1,0 +1,85 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+
+// Found by walking up so the same code works from `src/` and from the compiled `dist/src/`.
+function findSpec(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'openapi', 'openapi.yaml');
+    if (fs.existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) throw new Error(`openapi/openapi.yaml not found above ${from}`);
+  }
+}
+
+export const SPEC_PATH = findSpec(__dirname);
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+export type HttpMethod = (typeof METHODS)[number];
+
+/**
+ * Who may call an operation, read from its `security` and `x-required-role`:
+ * `security: []` is public, `[{}, {scheme: []}]` is public with an optional token, anything else needs a user.
+ */
+export type Access = 'public' | 'optional' | 'user' | 'superuser';
+
+/** One operation of the spec, with everything the router needs to bind it. */
+export type SpecOperation = {
+  operationId: string;
+  method: HttpMethod;
+  path: string;
+  expressPath: string;
+  access: Access;
+  tags: string[];
+};
+
+type RawOperation = {
+  operationId?: string;
+  security?: Record<string, string[]>[];
+  tags?: string[];
+  'x-required-role'?: string;
+};
+export type OpenApiDocument = {
+  openapi: string;
+  security?: Record<string, string[]>[];
+  paths: Record<string, Partial<Record<HttpMethod, RawOperation>>>;
+  [key: string]: unknown;
+};
+
+/** Reads and parses the spec file. */
+export function loadSpec(file = SPEC_PATH): OpenApiDocument {
+  return YAML.parse(fs.readFileSync(file, 'utf8')) as OpenApiDocument;
+}
+
+function accessOf(op: RawOperation, globalSecurity: Record<string, string[]>[] | undefined, where: string): Access {
+  const security = op.security ?? globalSecurity ?? [];
+  const anonymousAllowed =
+    security.length === 0 || security.some((requirement) => Object.keys(requirement).length === 0);
+  const tokenAccepted = security.some((requirement) => Object.keys(requirement).length > 0);
+  const role = op['x-required-role'];
+  if (role !== undefined && role !== 'superuser') throw new Error(`${where}: unknown x-required-role "${role}"`);
+  if (anonymousAllowed && role) throw new Error(`${where}: x-required-role on a public operation`);
+  if (anonymousAllowed) return tokenAccepted ? 'optional' : 'public';
+  return role ?? 'user';
+}
+
+/** Lists the spec's operations in document order, converting `{param}` paths to Express patterns. */
+export function listOperations(doc: OpenApiDocument): SpecOperation[] {
+  const operations: SpecOperation[] = [];
+  for (const [specPath, item] of Object.entries(doc.paths)) {
+    for (const method of METHODS) {
+      const op = item[method];
+      if (!op) continue;
+      const where = `${method.toUpperCase()} ${specPath}`;
+      if (!op.operationId) throw new Error(`${where} has no operationId`);
+      operations.push({
+        operationId: op.operationId,
+        method,
+        path: specPath,
+        expressPath: specPath.replace(/\{([^}]+)\}/g, ':$1'),
+        access: accessOf(op, doc.security, where),
+        tags: op.tags ?? [],
+      });
+    }
+  }
+  return operations;
+}

@@ -1,0 +1,57 @@
+import winston from 'winston';
+import type { Config } from './config';
+
+const SECRET_KEY_PATTERN = /pass(word)?|secret|token|authorization|cookie|api[-_]?key|credential/i;
+const BEARER_PATTERN = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
+const JWT_PATTERN = /\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
+export const REDACTED = '[REDACTED]';
+
+/** Returns a copy of a log value with secrets (by key name, bearer credentials and JWTs in strings) replaced. */
+export function redact(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.replace(BEARER_PATTERN, `$1 ${REDACTED}`).replace(JWT_PATTERN, REDACTED);
+  if (value === null || typeof value !== 'object' || depth > 8) return value;
+  if (value instanceof Error) {
+    return { name: value.name, message: redact(value.message, depth + 1), stack: redact(value.stack, depth + 1) };
+  }
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = SECRET_KEY_PATTERN.test(k) && v !== undefined && v !== null ? REDACTED : redact(v, depth + 1);
+  }
+  return out;
+}
+
+// Winston keeps its level and message under symbol keys, so only enumerable string keys are rewritten.
+const redactFormat = winston.format((info) => {
+  for (const key of Object.keys(info)) {
+    info[key] = key === 'level' ? info[key] : SECRET_KEY_PATTERN.test(key) ? REDACTED : redact(info[key]);
+  }
+  return info;
+});
+
+/** Creates the process logger: JSON lines in production, readable lines in development. */
+export function createLogger(
+  config: Pick<Config, 'logLevel' | 'logFormat'>,
+  transports: winston.transport[] = [new winston.transports.Console()],
+): winston.Logger {
+  const format =
+    config.logFormat === 'json'
+      ? winston.format.combine(
+          redactFormat(),
+          winston.format.timestamp(),
+          winston.format.errors({ stack: true }),
+          winston.format.json(),
+        )
+      : winston.format.combine(
+          redactFormat(),
+          winston.format.timestamp(),
+          winston.format.colorize(),
+          winston.format.printf(({ level, message, timestamp, ...meta }) => {
+            const rest = Object.keys(meta).length ? ` ${JSON.stringify(meta)}` : '';
+            return `${String(timestamp)} ${level}: ${String(message)}${rest}`;
+          }),
+        );
+  return winston.createLogger({ level: config.logLevel, format, transports });
+}
+
+export type Logger = winston.Logger;

@@ -1,0 +1,89 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import Transport from 'winston-transport';
+import supertest from 'supertest';
+import { createDatabase, migrateLatest, type Db } from '../../src/data-access/database';
+import { createApp } from '../../src/http/app';
+import type { AppDeps } from '../../src/http/deps';
+import { loadConfig, type Config } from '../../src/lib/config';
+import { createLogger } from '../../src/lib/logger';
+import type { Clock } from '../../src/lib/clock';
+
+/** A winston transport that keeps every log entry in memory, so tests can read what was logged. */
+export class MemoryTransport extends Transport {
+  readonly entries: Record<string, unknown>[] = [];
+  override log(info: Record<string, unknown>, next: () => void): void {
+    this.entries.push(info);
+    next();
+  }
+}
+
+/** A clock tests can move by hand. */
+export class ManualClock implements Clock {
+  constructor(private current = new Date()) {}
+  now = () => new Date(this.current);
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+/** The test configuration: the real loader over a test environment plus overrides. */
+export function testConfig(env: Record<string, string> = {}): Config {
+  const databaseUrl = process.env.TEST_DATABASE_URL;
+  return loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'debug',
+    LOG_FORMAT: 'json',
+    DATA_DIR: ':memory:',
+    SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789',
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl, DB_POOL_MIN: '0' } : {}),
+    ...env,
+  });
+}
+
+export type TestApp = {
+  request: supertest.Agent;
+  server: Server;
+  url: string;
+  db: Db;
+  deps: AppDeps;
+  logs: MemoryTransport;
+  clock: ManualClock;
+  close: () => Promise<void>;
+};
+
+/** Starts the real app on port 0 over a real database: PostgreSQL when TEST_DATABASE_URL is set, else PGlite in memory. */
+export async function startTestApp(
+  options: { env?: Record<string, string>; deps?: Partial<AppDeps> } = {},
+): Promise<TestApp> {
+  const config = testConfig(options.env);
+  const logs = new MemoryTransport();
+  const logger = createLogger(config, [logs]);
+  const db = createDatabase(config.database);
+  if (config.database.kind === 'pglite') await migrateLatest(db);
+  const clock = new ManualClock();
+  const deps: AppDeps = { config, db, logger, clock, lifecycle: { isDraining: () => false }, ...options.deps };
+  const server = createApp(deps).listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    request: supertest.agent(url),
+    server,
+    url,
+    db,
+    deps,
+    logs,
+    clock,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await db.destroy();
+    },
+  };
+}
+
+let counter = 0;
+/** A value unique across parallel test files and runs, for rows that must not collide. */
+export function unique(prefix = 'x'): string {
+  counter += 1;
+  return `${prefix}${process.pid.toString(36)}${Date.now().toString(36)}${counter}`;
+}
