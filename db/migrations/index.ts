@@ -1,11 +1,13 @@
 import type { Knex } from 'knex';
 import * as m001 from './001_extensions';
+import * as m002 from './002_users';
 
 type Migration = { up: (knex: Knex) => Promise<void>; down: (knex: Knex) => Promise<void> };
 
 // Listed explicitly so the same migrations run from TypeScript sources, compiled output and tests.
 const migrations: Record<string, Migration> = {
   '001_extensions': m001,
+  '002_users': m002,
 };
 
 /** Knex migration source over the list above, in name order. */

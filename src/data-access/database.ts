@@ -45,3 +45,10 @@ export function createDatabase(database: Config['database']): Db {
 export async function migrateLatest(db: Db): Promise<void> {
   await db.migrate.latest({ migrationSource });
 }
+
+/** True when the error is PostgreSQL's unique violation, optionally on the named constraint or index. */
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  const e = err as { code?: string; constraint?: string; message?: string };
+  if (e?.code !== '23505') return false;
+  return constraint === undefined || e.constraint === constraint || (e.message ?? '').includes(`"${constraint}"`);
+}

@@ -44,10 +44,132 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log in with a username (or email) and password
+         * @description The OAuth2 password grant: send a form (`grant_type=password&username=...&password=...`) or the same
+         *     fields as JSON. `username` may be the username or the email. Answers an access token and a refresh token.
+         *     After `MAX_FAILED_LOGINS` consecutive failures the account is locked for `LOCKOUT_MINUTES` (423).
+         */
+        post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register a new user
+         * @description Public registration while `OPEN_REGISTRATION` is true. Emails are stored lower-cased and are unique
+         *     case-insensitively, as are usernames. The password must have at least 8 characters with an upper-case
+         *     letter, a lower-case letter, a digit and a symbol, and at most 72 bytes of UTF-8.
+         */
+        post: operations["createUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get the caller's own account */
+        get: operations["getCurrentUser"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * Format: email
+         * @example alice@example.com
+         */
+        Email: string;
+        /**
+         * @description Letters, digits, `_`, `.` and `-`; unique case-insensitively.
+         * @example alice
+         */
+        Username: string;
+        /** @example Alice Example */
+        FullName: string | null;
+        /**
+         * @description At least 8 characters with an upper-case letter, a lower-case letter, a digit and a symbol;
+         *     at most 72 bytes of UTF-8 (bcrypt's limit: longer is refused, never truncated).
+         * @example Correct-Horse-9
+         */
+        Password: string;
+        User: {
+            id: components["schemas"]["Id"];
+            email: components["schemas"]["Email"];
+            username: components["schemas"]["Username"];
+            full_name: components["schemas"]["FullName"];
+            is_active: boolean;
+            is_superuser: boolean;
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+        };
+        UserCreate: {
+            email: components["schemas"]["Email"];
+            username: components["schemas"]["Username"];
+            full_name?: components["schemas"]["FullName"];
+            password: components["schemas"]["Password"];
+        };
+        LoginRequest: {
+            /** @description The username or the email. */
+            username: string;
+            password: string;
+        };
+        /** @description The OAuth2 password grant form; `scope`, `client_id` and `client_secret` are accepted and ignored. */
+        LoginForm: {
+            /** @constant */
+            grant_type?: "password";
+            username: string;
+            password: string;
+            scope?: string;
+            client_id?: string;
+            client_secret?: string;
+        };
+        TokenPair: {
+            /** @description A JWT to send as `Authorization: Bearer <access_token>`. */
+            access_token: string;
+            /** @constant */
+            token_type: "bearer";
+            /** @description Seconds until the access token expires. */
+            expires_in: number;
+            /** @description An opaque single-use token for `POST /api/v1/auth/refresh`. */
+            refresh_token: string;
+            /** @description Seconds until the refresh token expires. */
+            refresh_expires_in: number;
+        };
         /**
          * Format: date-time
          * @description An RFC 3339 timestamp in UTC.
@@ -140,6 +262,44 @@ export interface components {
         };
     };
     responses: {
+        /** @description The username or password is wrong (`INVALID_CREDENTIALS`). */
+        InvalidCredentials: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": "INVALID_CREDENTIALS",
+                 *       "message": "Incorrect username or password.",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description Too many failed logins; the account is locked until `Retry-After` seconds pass (`ACCOUNT_LOCKED`). */
+        AccountLocked: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": "ACCOUNT_LOCKED",
+                 *       "message": "Too many failed logins; try again later.",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
         /** @description The body is not well-formed JSON (`MALFORMED_JSON`). */
         MalformedRequest: {
             headers: {
@@ -363,6 +523,8 @@ export interface components {
         "Retry-After": number;
         /** @description The authentication scheme the operation expects. */
         "WWW-Authenticate": string;
+        /** @description Token responses must not be cached. */
+        "Cache-Control": string;
         /** @description The URL of the created resource. */
         Location: string;
     };
@@ -457,6 +619,159 @@ export interface operations {
                     "application/json": components["schemas"]["ReadinessFailure"];
                 };
             };
+        };
+    };
+    login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "grant_type": "password",
+                 *       "username": "alice",
+                 *       "password": "Correct-Horse-9"
+                 *     }
+                 */
+                "application/x-www-form-urlencoded": components["schemas"]["LoginForm"];
+                /**
+                 * @example {
+                 *       "username": "alice@example.com",
+                 *       "password": "Correct-Horse-9"
+                 *     }
+                 */
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description The credentials are right; a new token pair. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.signature",
+                     *       "token_type": "bearer",
+                     *       "expires_in": 1800,
+                     *       "refresh_token": "2Hh1Xv1bR9pZz4m3cH2y0oWq8T5kLrQe7uJ6nYdA0sE",
+                     *       "refresh_expires_in": 604800
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["InvalidCredentials"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            423: components["responses"]["AccountLocked"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "alice@example.com",
+                 *       "username": "alice",
+                 *       "full_name": "Alice Example",
+                 *       "password": "Correct-Horse-9"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UserCreate"];
+            };
+        };
+        responses: {
+            /** @description The user was created. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 42,
+                     *       "email": "alice@example.com",
+                     *       "username": "alice",
+                     *       "full_name": "Alice Example",
+                     *       "is_active": true,
+                     *       "is_superuser": false,
+                     *       "created_at": "2026-01-01T12:00:00.000Z",
+                     *       "updated_at": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getCurrentUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's account. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 42,
+                     *       "email": "alice@example.com",
+                     *       "username": "alice",
+                     *       "full_name": "Alice Example",
+                     *       "is_active": true,
+                     *       "is_superuser": false,
+                     *       "created_at": "2026-01-01T12:00:00.000Z",
+                     *       "updated_at": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
 }

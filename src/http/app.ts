@@ -1,8 +1,8 @@
 import express, { type Express } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import type { OpenAPIV3 } from 'express-openapi-validator/dist/framework/types';
-import { AppError } from '../lib/errors';
-import { accessRouter, operationRouter, type Authenticate } from './bind-operations';
+import { accessRouter, operationRouter } from './bind-operations';
+import { createAuthenticator } from './authenticate';
 import type { AppDeps } from './deps';
 import { docsRouter } from './docs';
 import { errorHandler } from './error-handler';
@@ -10,12 +10,8 @@ import { createHandlers } from './handlers';
 import { requestId, requestLog } from './request-context';
 import { listOperations, loadSpec } from './spec';
 
-const noAuthentication: Authenticate = async () => {
-  throw new AppError('INVALID_TOKEN', 'Token authentication is not configured.');
-};
-
 /** Assembles the Express app from the spec: docs, access rules, validation, typed handlers and error rendering. */
-export function createApp(deps: AppDeps, authenticate: Authenticate = noAuthentication): Express {
+export function createApp(deps: AppDeps): Express {
   const spec = loadSpec();
   const operations = listOperations(spec);
   const app = express();
@@ -28,7 +24,7 @@ export function createApp(deps: AppDeps, authenticate: Authenticate = noAuthenti
   app.use(docsRouter(spec));
   app.use(express.json({ limit: deps.config.maxBodyBytes, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ extended: false, limit: deps.config.maxBodyBytes, parameterLimit: 100 }));
-  app.use(accessRouter(operations, authenticate));
+  app.use(accessRouter(operations, createAuthenticator(deps)));
   app.use(
     OpenApiValidator.middleware({
       apiSpec: structuredClone(spec) as unknown as OpenAPIV3.DocumentV3_1,

@@ -36,6 +36,12 @@ const schema = z
     VALIDATE_RESPONSES: bool.optional(),
     TRUST_PROXY: optionalString,
     SECRET_KEY: optionalString,
+    BCRYPT_ROUNDS: int(4, 16).default(12),
+    ACCESS_TOKEN_EXPIRE_MINUTES: int(1, 24 * 60).default(30),
+    REFRESH_TOKEN_EXPIRE_DAYS: int(1, 365).default(7),
+    OPEN_REGISTRATION: bool.default(true),
+    MAX_FAILED_LOGINS: int(1, 100).default(5),
+    LOCKOUT_MINUTES: int(1, 24 * 60).default(15),
   })
   .superRefine((env, ctx) => {
     if (env.DB_POOL_MIN > env.DB_POOL_MAX) {
@@ -80,6 +86,14 @@ function toConfig(env: z.infer<typeof schema>) {
     // Outside production a missing key becomes a random per-process one: tokens then die with the process.
     secretKey: env.SECRET_KEY ?? randomBytes(32).toString('base64url'),
     secretKeySet: env.SECRET_KEY !== undefined,
+    auth: {
+      bcryptRounds: env.BCRYPT_ROUNDS,
+      accessTokenTtlSeconds: env.ACCESS_TOKEN_EXPIRE_MINUTES * 60,
+      refreshTokenTtlSeconds: env.REFRESH_TOKEN_EXPIRE_DAYS * 24 * 3600,
+      openRegistration: env.OPEN_REGISTRATION,
+      maxFailedLogins: env.MAX_FAILED_LOGINS,
+      lockoutSeconds: env.LOCKOUT_MINUTES * 60,
+    },
   };
 }
 

@@ -36,6 +36,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     LOG_FORMAT: 'json',
     DATA_DIR: ':memory:',
     SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789',
+    BCRYPT_ROUNDS: '4',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl, DB_POOL_MIN: '0' } : {}),
     ...env,
   });

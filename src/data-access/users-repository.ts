@@ -1,0 +1,137 @@
+import type { DbOrTx } from './database';
+
+/** A user row as the domain sees it. */
+export type UserRecord = {
+  id: number;
+  email: string;
+  username: string;
+  fullName: string | null;
+  hashedPassword: string;
+  isActive: boolean;
+  isSuperuser: boolean;
+  failedLoginCount: number;
+  lockedUntil: Date | null;
+  passwordChangedAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+const COLUMNS = [
+  'id',
+  'email',
+  'username',
+  'full_name',
+  'hashed_password',
+  'is_active',
+  'is_superuser',
+  'failed_login_count',
+  'locked_until',
+  'password_changed_at',
+  'created_at',
+  'updated_at',
+] as const;
+
+type UserRow = {
+  id: number | string;
+  email: string;
+  username: string;
+  full_name: string | null;
+  hashed_password: string;
+  is_active: boolean;
+  is_superuser: boolean;
+  failed_login_count: number;
+  locked_until: Date | string | null;
+  password_changed_at: Date | string;
+  created_at: Date | string;
+  updated_at: Date | string;
+};
+
+function toRecord(row: UserRow): UserRecord {
+  return {
+    id: Number(row.id),
+    email: row.email,
+    username: row.username,
+    fullName: row.full_name,
+    hashedPassword: row.hashed_password,
+    isActive: row.is_active,
+    isSuperuser: row.is_superuser,
+    failedLoginCount: Number(row.failed_login_count),
+    lockedUntil: row.locked_until === null ? null : new Date(row.locked_until),
+    passwordChangedAt: new Date(row.password_changed_at),
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
+
+export type NewUser = {
+  email: string;
+  username: string;
+  fullName: string | null;
+  hashedPassword: string;
+  isActive?: boolean;
+  isSuperuser?: boolean;
+};
+
+/** The unique constraints a user insert or update can break. */
+export const USER_UNIQUE = { email: 'users_email_unique', username: 'users_username_lower_unique' } as const;
+
+/** Inserts a user; the unique indexes reject a taken email or username (see USER_UNIQUE). */
+export async function insertUser(db: DbOrTx, user: NewUser): Promise<UserRecord> {
+  const [row] = await db('users')
+    .insert({
+      email: user.email,
+      username: user.username,
+      full_name: user.fullName,
+      hashed_password: user.hashedPassword,
+      is_active: user.isActive ?? true,
+      is_superuser: user.isSuperuser ?? false,
+    })
+    .returning(COLUMNS);
+  return toRecord(row as UserRow);
+}
+
+/** Finds a user by id. */
+export async function findUserById(db: DbOrTx, id: number): Promise<UserRecord | undefined> {
+  const row = (await db('users').select(COLUMNS).where({ id }).first()) as UserRow | undefined;
+  return row && toRecord(row);
+}
+
+/** Finds a user by email or username, both compared case-insensitively. */
+export async function findUserByLogin(db: DbOrTx, login: string): Promise<UserRecord | undefined> {
+  const lowered = login.toLowerCase();
+  const row = (await db('users')
+    .select(COLUMNS)
+    .where('email', lowered)
+    .orWhereRaw('lower(username) = ?', [lowered])
+    .orderBy('id')
+    .first()) as UserRow | undefined;
+  return row && toRecord(row);
+}
+
+/** Records a failed login; locks the account until `lockUntil` when this failure reaches `maxFailures`. */
+export async function recordFailedLogin(
+  db: DbOrTx,
+  id: number,
+  now: Date,
+  maxFailures: number,
+  lockUntil: Date,
+): Promise<UserRecord> {
+  // A lock that has run out starts a fresh count, so one more failure does not re-lock at once.
+  const count = db.raw('CASE WHEN locked_until IS NOT NULL AND locked_until <= ? THEN 1 ELSE failed_login_count + 1 END', [now]);
+  const [row] = await db('users')
+    .where({ id })
+    .update({
+      failed_login_count: count,
+      locked_until: db.raw(
+        `CASE WHEN (CASE WHEN locked_until IS NOT NULL AND locked_until <= ? THEN 1 ELSE failed_login_count + 1 END) >= ? THEN ?::timestamptz ELSE NULL END`,
+        [now, maxFailures, lockUntil],
+      ),
+    })
+    .returning(COLUMNS);
+  return toRecord(row as UserRow);
+}
+
+/** Clears the failed-login count and any lock after a successful login. */
+export async function clearFailedLogins(db: DbOrTx, id: number): Promise<void> {
+  await db('users').where({ id }).update({ failed_login_count: 0, locked_until: null });
+}

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../../data-access/database';
+import { insertRefreshToken } from '../../data-access/refresh-tokens-repository';
+import { clearFailedLogins, findUserByLogin, recordFailedLogin, type UserRecord } from '../../data-access/users-repository';
+import type { Clock } from '../../lib/clock';
+import type { Config } from '../../lib/config';
+import { AppError } from '../../lib/errors';
+import { dummyHash, verifyPassword } from '../users/passwords';
+import { hashToken, newRefreshToken, signAccessToken } from './tokens';
+
+export type AuthDeps = { db: Db; clock: Clock; config: Pick<Config, 'auth' | 'secretKey'> };
+
+export type TokenPair = { accessToken: string; expiresIn: number; refreshToken: string; refreshExpiresIn: number };
+
+/** Logs a user in: find them, refuse a locked account, check the password (counting failures), then issue tokens. */
+export async function login(deps: AuthDeps, username: string, password: string): Promise<TokenPair> {
+  const now = deps.clock.now();
+  const user = await findUserByLogin(deps.db, username);
+  if (!user) {
+    await verifyPassword(password, await dummyHash(deps.config.auth.bcryptRounds));
+    throw invalidCredentials();
+  }
+  assertNotLocked(user, now);
+  if (!(await verifyPassword(password, user.hashedPassword))) {
+    const lockUntil = new Date(now.getTime() + deps.config.auth.lockoutSeconds * 1000);
+    const updated = await recordFailedLogin(deps.db, user.id, now, deps.config.auth.maxFailedLogins, lockUntil);
+    assertNotLocked(updated, now);
+    throw invalidCredentials();
+  }
+  if (!user.isActive) throw new AppError('INACTIVE_USER', 'This account is deactivated.');
+  if (user.failedLoginCount > 0 || user.lockedUntil) await clearFailedLogins(deps.db, user.id);
+  return issueTokenPair(deps, user.id, randomUUID());
+}
+
+/** Issues an access token and a refresh token of the given family. */
+export async function issueTokenPair(deps: AuthDeps, userId: number, familyId: string): Promise<TokenPair> {
+  const now = deps.clock.now();
+  const { accessTokenTtlSeconds, refreshTokenTtlSeconds } = deps.config.auth;
+  const refreshToken = newRefreshToken();
+  await insertRefreshToken(deps.db, {
+    userId,
+    familyId,
+    tokenHash: hashToken(refreshToken),
+    expiresAt: new Date(now.getTime() + refreshTokenTtlSeconds * 1000),
+  });
+  return {
+    accessToken: signAccessToken(userId, deps.config.secretKey, now, accessTokenTtlSeconds),
+    expiresIn: accessTokenTtlSeconds,
+    refreshToken,
+    refreshExpiresIn: refreshTokenTtlSeconds,
+  };
+}
+
+function assertNotLocked(user: UserRecord, now: Date): void {
+  if (user.lockedUntil && user.lockedUntil > now) {
+    const retryAfterSeconds = Math.ceil((user.lockedUntil.getTime() - now.getTime()) / 1000);
+    throw new AppError('ACCOUNT_LOCKED', 'Too many failed logins; try again later.', undefined, retryAfterSeconds);
+  }
+}
+
+const invalidCredentials = () => new AppError('INVALID_CREDENTIALS', 'Incorrect username or password.');

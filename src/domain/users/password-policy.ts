@@ -1,0 +1,20 @@
+import type { ErrorDetail } from '../../lib/errors';
+
+const MAX_BYTES = 72;
+const RULES: { test: (password: string) => boolean; message: string }[] = [
+  { test: (p) => [...p].length >= 8, message: 'must be at least 8 characters long' },
+  { test: (p) => Buffer.byteLength(p, 'utf8') <= MAX_BYTES, message: `must be at most ${MAX_BYTES} bytes of UTF-8` },
+  { test: (p) => /\p{Lu}/u.test(p), message: 'must contain an upper-case letter' },
+  { test: (p) => /\p{Ll}/u.test(p), message: 'must contain a lower-case letter' },
+  { test: (p) => /\p{Nd}/u.test(p), message: 'must contain a digit' },
+  { test: (p) => /[^\p{L}\p{Nd}\s]/u.test(p), message: 'must contain a symbol' },
+];
+
+/** Lists every password rule the candidate breaks, as `details` entries for the given body field. */
+export function passwordViolations(password: string, field = 'password'): ErrorDetail[] {
+  return RULES.filter((rule) => !rule.test(password)).map((rule) => ({
+    location: 'body' as const,
+    path: `/${field}`,
+    message: rule.message,
+  }));
+}

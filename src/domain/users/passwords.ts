@@ -1,0 +1,35 @@
+import bcrypt from 'bcrypt';
+import { AppError } from '../../lib/errors';
+import { passwordViolations } from './password-policy';
+
+/** Hashes a password that passed the policy, with bcrypt's async API (off the event loop). */
+export async function hashPassword(password: string, rounds: number): Promise<string> {
+  return bcrypt.hash(password, rounds);
+}
+
+/** Throws VALIDATION_ERROR naming each broken rule, so nothing is ever silently truncated by bcrypt. */
+export function assertPasswordPolicy(password: string, field = 'password'): void {
+  const details = passwordViolations(password, field);
+  if (details.length) throw new AppError('VALIDATION_ERROR', 'The password does not meet the policy.', details);
+}
+
+/** Compares a password with a hash; a password over bcrypt's 72 bytes never matches. */
+export async function verifyPassword(password: string, hash: string): Promise<boolean> {
+  if (Buffer.byteLength(password, 'utf8') > 72) {
+    await bcrypt.compare('', hash);
+    return false;
+  }
+  return bcrypt.compare(password, hash);
+}
+
+const dummyHashes = new Map<number, Promise<string>>();
+
+/** A hash at the configured cost to compare against when the user does not exist, so both paths cost the same. */
+export function dummyHash(rounds: number): Promise<string> {
+  let hash = dummyHashes.get(rounds);
+  if (!hash) {
+    hash = bcrypt.hash('dummy-password-for-timing', rounds);
+    dummyHashes.set(rounds, hash);
+  }
+  return hash;
+}

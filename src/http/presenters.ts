@@ -1,0 +1,18 @@
+import type { components } from '../generated/openapi';
+import type { UserRecord } from '../data-access/users-repository';
+
+type Schemas = components['schemas'];
+
+/** The API view of a user: never a password hash or lockout state. */
+export function presentUser(user: UserRecord): Schemas['User'] {
+  return {
+    id: user.id,
+    email: user.email,
+    username: user.username,
+    full_name: user.fullName,
+    is_active: user.isActive,
+    is_superuser: user.isSuperuser,
+    created_at: user.createdAt.toISOString(),
+    updated_at: user.updatedAt.toISOString(),
+  };
+}
