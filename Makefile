@@ -35,7 +35,7 @@ check: install typecheck lint lint-spec ## Everything static: types, lint, spec 
 	  else echo "src/generated/openapi.ts is stale: run 'make generate' and commit it" >&2; exit 1; fi
 
 test: install ## Run the whole suite (TEST_DATABASE_URL when set, else embedded PGlite) with coverage
-	npx jest --coverage
+	npx jest --coverage $(JEST_ARGS)
 
 build: install ## Compile to dist/
 	npx tsc -p tsconfig.build.json

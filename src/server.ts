@@ -1,5 +1,6 @@
 import 'dotenv/config';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createDatabase, migrateLatest } from './data-access/database';
 import { createApp } from './http/app';
 import { systemClock } from './lib/clock';
@@ -16,7 +17,8 @@ async function main(): Promise<void> {
   let draining = false;
   const app = createApp({ config, db, logger, clock: systemClock, lifecycle: { isDraining: () => draining } });
   const server: Server = app.listen(config.port, config.host, () => {
-    logger.info(`listening on http://${config.host}:${config.port} (database: ${config.database.kind})`);
+    const { port } = server.address() as AddressInfo;
+    logger.info(`listening on http://${config.host}:${port} (database: ${config.database.kind})`, { port });
   });
 
   const shutdown = (signal: string) => {

@@ -37,6 +37,6 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(operationRouter(operations, createHandlers(deps)));
-  app.use(errorHandler(deps.logger, deps.clock));
+  app.use(errorHandler(deps.logger));
   return app;
 }

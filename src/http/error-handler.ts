@@ -1,7 +1,6 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import { AppError, type ErrorCode, type ErrorDetail } from '../lib/errors';
 import type { Logger } from '../lib/logger';
-import type { Clock } from '../lib/clock';
 import { ERROR_STATUS } from './error-status';
 
 type ValidatorError = {
@@ -12,12 +11,14 @@ type ValidatorError = {
 };
 type ParserError = { type: string; status: number; message: string };
 
+// Duck-typed, not `instanceof Error`: errors raised by Node's core (sockets) may come from another realm.
+const isObject = (err: unknown): err is Record<string, unknown> => typeof err === 'object' && err !== null;
 const isValidatorError = (err: unknown): err is ValidatorError =>
-  err instanceof Error &&
+  isObject(err) &&
   typeof (err as Partial<ValidatorError>).status === 'number' &&
   Array.isArray((err as Partial<ValidatorError>).errors);
 const isParserError = (err: unknown): err is ParserError =>
-  err instanceof Error &&
+  isObject(err) &&
   typeof (err as Partial<ParserError>).type === 'string' &&
   typeof (err as Partial<ParserError>).status === 'number';
 
@@ -48,10 +49,10 @@ const DB_UNAVAILABLE_CODES = new Set([
   '53300',
 ]);
 const isDatabaseUnavailable = (err: unknown): boolean =>
-  err instanceof Error &&
-  (DB_UNAVAILABLE_CODES.has(String((err as { code?: unknown }).code)) ||
+  isObject(err) &&
+  (DB_UNAVAILABLE_CODES.has(String(err.code)) ||
     err.name === 'KnexTimeoutError' ||
-    /Connection terminated|timeout exceeded when trying to connect/i.test(err.message));
+    /Connection terminated|timeout exceeded when trying to connect/i.test(String(err.message)));
 
 /** Converts anything thrown into the AppError that describes it to a client; null for unexpected errors. */
 export function classify(err: unknown): AppError | null {
@@ -108,7 +109,7 @@ export function sendError(res: Response, error: AppError, requestId: string, now
 }
 
 /** The one error handler: renders every error as `ErrorResponse` and logs unexpected ones in full. */
-export function errorHandler(logger: Logger, clock: Clock): ErrorRequestHandler {
+export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req: Request, res: Response, next) => {
     if (res.headersSent) return next(err);
     const known = classify(err);
@@ -120,15 +121,12 @@ export function errorHandler(logger: Logger, clock: Clock): ErrorRequestHandler 
         request_id: req.requestId,
         method: req.method,
         path: req.path,
-        error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
+        error: isObject(err) ? { name: err.name, message: err.message, stack: err.stack, code: err.code } : String(err),
         violations: isValidatorError(err) ? err.errors : undefined,
       });
     }
-    sendError(
-      res,
-      known ?? new AppError('INTERNAL_ERROR', 'An unexpected error occurred.'),
-      req.requestId,
-      clock.now(),
-    );
+    // Real time on purpose: the error path must not depend on an injected clock that may be what failed.
+    const error = known ?? new AppError('INTERNAL_ERROR', 'An unexpected error occurred.');
+    sendError(res, error, req.requestId, new Date());
   };
 }

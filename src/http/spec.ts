@@ -71,6 +71,9 @@ export function listOperations(doc: OpenApiDocument): SpecOperation[] {
       if (!op) continue;
       const where = `${method.toUpperCase()} ${specPath}`;
       if (!op.operationId) throw new Error(`${where} has no operationId`);
+      if (operations.some((known) => known.operationId === op.operationId)) {
+        throw new Error(`${where} repeats operationId ${op.operationId}`);
+      }
       operations.push({
         operationId: op.operationId,
         method,
