@@ -34,6 +34,14 @@ describe('reading operations from the spec', () => {
     ]);
   });
 
+  test('when a literal path and a templated path overlap, then the literal one is listed first', () => {
+    const ops = listOperations(
+      doc({ '/u/{id}': { get: { operationId: 'byId' } }, '/u/me': { get: { operationId: 'me' } }, '/u': { get: { operationId: 'all' } } }),
+    );
+    const order = ops.map((o) => o.operationId);
+    expect(order.indexOf('me')).toBeLessThan(order.indexOf('byId'));
+  });
+
   test('when an operation lacks an operationId or has a bad role marker, then reading the spec fails', () => {
     expect(() => listOperations(doc({ '/x': { get: {} } }))).toThrow('GET /x has no operationId');
     expect(() => listOperations(doc({ '/x': { get: { operationId: 'x', 'x-required-role': 'admin' } } }))).toThrow(

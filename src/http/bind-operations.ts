@@ -12,7 +12,8 @@ export function accessRouter(operations: SpecOperation[], authenticate: Authenti
   for (const op of operations) {
     router[op.method](op.expressPath, (req, _res, next) => {
       req.operationId = op.operationId;
-      authorize(op.access, req, authenticate).then(() => next(), next);
+      // 'router' leaves this router at the first (most specific) match, so one operation's rule applies.
+      authorize(op.access, req, authenticate).then(() => next('router'), next);
     });
   }
   return router;

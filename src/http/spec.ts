@@ -62,7 +62,18 @@ function accessOf(op: RawOperation, globalSecurity: Record<string, string[]>[] |
   return role ?? 'user';
 }
 
-/** Lists the spec's operations in document order, converting `{param}` paths to Express patterns. */
+// Literal segments sort before templated ones, so `/users/me` is matched before `/users/{user_id}`.
+const specificity = (specPath: string) => specPath.split('/').map((segment) => (segment.startsWith('{') ? 1 : 0));
+function bySpecificity(a: SpecOperation, b: SpecOperation): number {
+  const [left, right] = [specificity(a.path), specificity(b.path)];
+  for (let i = 0; i < Math.min(left.length, right.length); i++) {
+    const diff = (left[i] ?? 0) - (right[i] ?? 0);
+    if (diff !== 0) return diff;
+  }
+  return 0;
+}
+
+/** Lists the spec's operations, most specific paths first, converting `{param}` paths to Express patterns. */
 export function listOperations(doc: OpenApiDocument): SpecOperation[] {
   const operations: SpecOperation[] = [];
   for (const [specPath, item] of Object.entries(doc.paths)) {
@@ -84,5 +95,5 @@ export function listOperations(doc: OpenApiDocument): SpecOperation[] {
       });
     }
   }
-  return operations;
+  return operations.sort(bySpecificity);
 }
