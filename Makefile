@@ -5,6 +5,10 @@ NPM_STAMP := node_modules/.package-lock.json
 export NODE_OPTIONS := --experimental-vm-modules --no-warnings=ExperimentalWarning
 
 .PHONY: help install generate lint lint-spec typecheck check test run dev build migrate seed
+.PHONY: stubs spec-diff sdk mock
+.PHONY: seed-bench bench-products bench-login
+
+N ?= 100000
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -18,24 +22,38 @@ install: $(NPM_STAMP) ## Install dependencies (npm ci)
 generate: install ## Regenerate src/generated/openapi.ts from openapi/openapi.yaml
 	npx openapi-typescript openapi/openapi.yaml -o src/generated/openapi.ts
 
+stubs: generate ## Regenerate the types, then write a 501 stub for each operation without a handler
+	npx tsx scripts/stubs.ts
+
 lint: install ## ESLint and Prettier
 	npx eslint .
 	npx prettier --check .
 
-lint-spec: install ## Lint the spec with Redocly (zero warnings)
+lint-spec: install ## Lint the spec with Redocly (zero warnings); every body example must match its schema
 	@out=$$(npx redocly lint --config openapi/redocly.yaml --max-problems 50 openapi/openapi.yaml 2>&1); status=$$?; \
 	  echo "$$out"; if [ $$status -ne 0 ] || grep -q 'You have [0-9]* warning' <<< "$$out"; then exit 1; fi
+	npx tsx scripts/check-spec.ts
 
 typecheck: install ## TypeScript, strict
 	npx tsc --noEmit
 
-check: install typecheck lint lint-spec ## Everything static: types, lint, spec lint, generated types fresh
+check: install typecheck lint lint-spec ## Everything static: types, lint, spec lint, generated types fresh, handlers match operations
 	@tmp=$$(mktemp -d) && npx openapi-typescript openapi/openapi.yaml -o $$tmp/openapi.ts >/dev/null \
 	  && if cmp -s $$tmp/openapi.ts src/generated/openapi.ts; then echo "generated types are fresh"; \
 	  else echo "src/generated/openapi.ts is stale: run 'make generate' and commit it" >&2; exit 1; fi
+	npx tsx scripts/check-handlers.ts
+
+spec-diff: install ## Classify spec changes since BASE (git ref, default HEAD); breaking ones fail unless the major rose
+	npx tsx scripts/spec-diff.ts $(or $(BASE),HEAD)
 
 test: install ## Run the whole suite (TEST_DATABASE_URL when set, else embedded PGlite) with coverage
-	npx jest --coverage $(JEST_ARGS)
+	CONTRACT_COVERAGE=$(or $(CONTRACT_COVERAGE),enforce) npx jest --coverage $(JEST_ARGS)
+
+sdk: install ## Generate a standalone TypeScript client package into build/sdk (@hey-api/openapi-ts)
+	npx tsx scripts/sdk.ts --out build/sdk
+
+mock: install ## Serve the spec's examples with Prism on MOCK_PORT (default 4010)
+	npx prism mock openapi/openapi.yaml --host $(or $(MOCK_HOST),127.0.0.1) --port $(or $(MOCK_PORT),4010)
 
 build: install ## Compile to dist/
 	npx tsc -p tsconfig.build.json
@@ -45,6 +63,15 @@ migrate: install ## Apply migrations (DATABASE_URL, else the embedded database u
 
 seed: migrate ## Load the seed data (idempotent)
 	npx tsx scripts/seed.ts
+
+seed-bench: migrate ## Bulk-add N products (default 100000), 1,000 users and 10,000 orders for benchmarks
+	npx tsx scripts/seed-bench.ts $(N)
+
+bench-products: install ## Time listProducts (q + category_id + sort, skip 0 and 50000) on the seeded database
+	npx tsx scripts/bench-products.ts
+
+bench-login: build ## 16 concurrent logins at bcrypt cost 12 for 10 s: GET /health p50/p99 and logins/s (DATABASE_URL or PGlite)
+	npx tsx scripts/bench-login.ts
 
 run: build seed ## Migrate, seed and serve on PORT (default 8000)
 	node dist/src/server.js

@@ -1,39 +1,98 @@
 import 'dotenv/config';
+import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDatabase, migrateLatest } from './data-access/database';
 import { createApp } from './http/app';
 import { systemClock } from './lib/clock';
-import { ConfigError, loadConfig } from './lib/config';
-import { createLogger } from './lib/logger';
+import { ConfigError, loadConfig, type Config } from './lib/config';
+import { createLogger, type Logger } from './lib/logger';
+import { connectRedis } from './lib/redis';
 
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+/** Runs migrations once, then serves in this process or, with WEB_CONCURRENCY > 1, in that many cluster workers. */
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config);
-  if (config.secretKeySet === false)
-    logger.warn('SECRET_KEY is not set: using a random key, tokens die with this process');
-  const db = createDatabase(config.database);
-  await migrateLatest(db);
+  if (cluster.isPrimary) {
+    if (!config.secretKeySet) logger.warn('SECRET_KEY is not set: using a random key, tokens die with this process');
+    const db = createDatabase(config.database);
+    await migrateLatest(db);
+    if (config.webConcurrency > 1) {
+      await db.destroy();
+      return superviseWorkers(config, logger);
+    }
+    return serve(config, logger, db);
+  }
+  return serve(config, logger, createDatabase(config.database));
+}
+
+async function serve(config: Config, logger: Logger, db: ReturnType<typeof createDatabase>): Promise<void> {
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
   let draining = false;
-  const app = createApp({ config, db, logger, clock: systemClock, lifecycle: { isDraining: () => draining } });
+  const app = createApp({ config, db, redis, logger, clock: systemClock, lifecycle: { isDraining: () => draining } });
   const server: Server = app.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
-    logger.info(`listening on http://${config.host}:${port} (database: ${config.database.kind})`, { port });
+    logger.info(`listening on http://${config.host}:${port} (database: ${config.database.kind})`, { port, pid: process.pid });
   });
+  // Bodies must arrive within the request timeout too, so a slow sender cannot hold a socket forever.
+  server.requestTimeout = config.requestTimeoutMs + 5_000;
 
   const shutdown = (signal: string) => {
     if (draining) return;
     draining = true;
-    logger.info(`${signal} received: draining`);
+    logger.info(`${signal} received: draining`, { pid: process.pid });
+    const force = setTimeout(() => {
+      logger.warn('shutdown timeout reached: closing open connections');
+      server.closeAllConnections();
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    // close() stops accepting at once and lets in-flight requests finish; idle keep-alive sockets are closed.
     server.close(() => {
-      db.destroy().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
+      clearTimeout(force);
+      Promise.allSettled([db.destroy(), redis?.quit()]).then(() => {
+        logger.info('shut down', { pid: process.pid });
+        process.exit(0);
+      }, () => process.exit(1));
     });
+    server.closeIdleConnections();
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  for (const signal of SIGNALS) process.on(signal, () => shutdown(signal));
+}
+
+const CRASH_WINDOW_MS = 10_000;
+const MAX_CRASHES_IN_WINDOW = 5;
+
+function superviseWorkers(config: Config, logger: Logger): void {
+  let stopping = false;
+  let crashes: number[] = [];
+  const fork = () => cluster.fork();
+  for (let i = 0; i < config.webConcurrency; i++) fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    const now = Date.now();
+    crashes = [...crashes.filter((at) => now - at < CRASH_WINDOW_MS), now];
+    // A worker that dies at once (bad environment, unreachable dependency) must not be restarted in a hot loop.
+    if (crashes.length > MAX_CRASHES_IN_WINDOW) {
+      logger.error('workers keep dying: giving up', { crashes: crashes.length });
+      process.exit(1);
+    }
+    logger.error('worker died: starting a replacement', { worker_pid: worker.process.pid, code, signal });
+    fork();
+  });
+  for (const signal of SIGNALS) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      logger.info(`${signal} received: stopping ${config.webConcurrency} workers`);
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+    });
+  }
+  logger.info(`primary ${process.pid} started ${config.webConcurrency} workers`);
 }
 
 main().catch((err: unknown) => {

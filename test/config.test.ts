@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import dotenv from 'dotenv';
 import { ConfigError, loadConfig } from '../src/lib/config';
 
 const STRONG_SECRET = 'k8Zq2vN4xR7tY1wB5mC9pL3sD6fG0hJ2aQ4eW7uI';
@@ -54,5 +57,12 @@ describe('configuration', () => {
 
   test('when the pool minimum exceeds the maximum, then start-up is refused', () => {
     expect(problemsOf({ DB_POOL_MIN: '5', DB_POOL_MAX: '2' })).toEqual(['DB_POOL_MIN: must not exceed DB_POOL_MAX']);
+  });
+});
+
+describe('the example environment file', () => {
+  test('when .env.example is loaded as it is, then it is a valid development configuration', () => {
+    const env = dotenv.parse(fs.readFileSync(path.resolve(__dirname, '../.env.example')));
+    expect(loadConfig(env)).toMatchObject({ env: 'development', port: 8000, database: { kind: 'pglite' } });
   });
 });

@@ -13,11 +13,19 @@ afterAll(async () => {
 describe('createUser', () => {
   test('when a valid registration is posted, then it is 201 with Location and the user is stored lower-cased without a password', async () => {
     const name = unique('reg');
-    const res = await t.request
-      .post('/api/v1/users')
-      .send({ email: `${name.toUpperCase()}@Example.com`, username: name, full_name: 'Reg User', password: VALID_PASSWORD });
+    const res = await t.request.post('/api/v1/users').send({
+      email: `${name.toUpperCase()}@Example.com`,
+      username: name,
+      full_name: 'Reg User',
+      password: VALID_PASSWORD,
+    });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ email: `${name}@example.com`, username: name, is_active: true, is_superuser: false });
+    expect(res.body).toMatchObject({
+      email: `${name}@example.com`,
+      username: name,
+      is_active: true,
+      is_superuser: false,
+    });
     expect(res.body).not.toHaveProperty('password');
     expect(res.body).not.toHaveProperty('hashed_password');
     expect(res.headers.location).toMatch(new RegExp(`/api/v1/users/${res.body.id}$`));
@@ -46,7 +54,9 @@ describe('createUser', () => {
 
   test('when the password breaks several rules, then it is 422 naming each rule and nothing is stored', async () => {
     const email = `${unique('weak')}@example.com`;
-    const res = await t.request.post('/api/v1/users').send({ email, username: unique('weak'), password: 'alllowercase' });
+    const res = await t.request
+      .post('/api/v1/users')
+      .send({ email, username: unique('weak'), password: 'alllowercase' });
     expect(res.status).toBe(422);
     expect(res.body.error_code).toBe('VALIDATION_ERROR');
     const messages = res.body.details.map((d: { message: string }) => d.message);
@@ -62,7 +72,11 @@ describe('createUser', () => {
       .post('/api/v1/users')
       .send({ email: `${unique('long')}@example.com`, username: unique('long'), password });
     expect(res.status).toBe(422);
-    expect(res.body.details).toContainEqual({ location: 'body', path: '/password', message: 'must be at most 72 bytes of UTF-8' });
+    expect(res.body.details).toContainEqual({
+      location: 'body',
+      path: '/password',
+      message: 'must be at most 72 bytes of UTF-8',
+    });
   });
 
   test('when two registrations with one email race, then exactly one is created and the other is 409', async () => {
@@ -71,7 +85,12 @@ describe('createUser', () => {
       t.request.post('/api/v1/users').send({ email: `${name}@example.com`, username, password: VALID_PASSWORD });
     const results = await Promise.all([send(`${name}a`), send(`${name}b`)]);
     expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
-    expect(await t.db('users').where({ email: `${name}@example.com` }).count({ n: '*' })).toEqual([{ n: 1 }]);
+    expect(
+      await t
+        .db('users')
+        .where({ email: `${name}@example.com` })
+        .count({ n: '*' }),
+    ).toEqual([{ n: 1 }]);
   });
 });
 

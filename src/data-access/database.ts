@@ -52,3 +52,13 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   if (e?.code !== '23505') return false;
   return constraint === undefined || e.constraint === constraint || (e.message ?? '').includes(`"${constraint}"`);
 }
+
+/**
+ * True when the error is a foreign key violation, optionally on the named constraint: 23503, or 23001 which an
+ * `ON DELETE RESTRICT` key raises when a referenced row is deleted.
+ */
+export function isForeignKeyViolation(err: unknown, constraint?: string): boolean {
+  const e = err as { code?: string; constraint?: string; message?: string };
+  if (e?.code !== '23503' && e?.code !== '23001') return false;
+  return constraint === undefined || e.constraint === constraint || (e.message ?? '').includes(`"${constraint}"`);
+}

@@ -1,4 +1,6 @@
+import type { PageRequest, SortKey } from '../domain/listing';
 import type { DbOrTx } from './database';
+import { likeContains, orderAndPage } from './listing';
 
 /** A user row as the domain sees it. */
 export type UserRecord = {
@@ -11,7 +13,8 @@ export type UserRecord = {
   isSuperuser: boolean;
   failedLoginCount: number;
   lockedUntil: Date | null;
-  passwordChangedAt: Date;
+  /** When the password was last changed; null if never since registration. */
+  passwordChangedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 };
@@ -41,7 +44,7 @@ type UserRow = {
   is_superuser: boolean;
   failed_login_count: number;
   locked_until: Date | string | null;
-  password_changed_at: Date | string;
+  password_changed_at: Date | string | null;
   created_at: Date | string;
   updated_at: Date | string;
 };
@@ -57,7 +60,7 @@ function toRecord(row: UserRow): UserRecord {
     isSuperuser: row.is_superuser,
     failedLoginCount: Number(row.failed_login_count),
     lockedUntil: row.locked_until === null ? null : new Date(row.locked_until),
-    passwordChangedAt: new Date(row.password_changed_at),
+    passwordChangedAt: row.password_changed_at === null ? null : new Date(row.password_changed_at),
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };
@@ -117,7 +120,10 @@ export async function recordFailedLogin(
   lockUntil: Date,
 ): Promise<UserRecord> {
   // A lock that has run out starts a fresh count, so one more failure does not re-lock at once.
-  const count = db.raw('CASE WHEN locked_until IS NOT NULL AND locked_until <= ? THEN 1 ELSE failed_login_count + 1 END', [now]);
+  const count = db.raw(
+    'CASE WHEN locked_until IS NOT NULL AND locked_until <= ? THEN 1 ELSE failed_login_count + 1 END',
+    [now],
+  );
   const [row] = await db('users')
     .where({ id })
     .update({
@@ -134,4 +140,87 @@ export async function recordFailedLogin(
 /** Clears the failed-login count and any lock after a successful login. */
 export async function clearFailedLogins(db: DbOrTx, id: number): Promise<void> {
   await db('users').where({ id }).update({ failed_login_count: 0, locked_until: null });
+}
+
+/** Finds a user by email (stored lower-cased). */
+export async function findUserByEmail(db: DbOrTx, email: string): Promise<UserRecord | undefined> {
+  const row = (await db('users').select(COLUMNS).where('email', email.toLowerCase()).first()) as UserRow | undefined;
+  return row && toRecord(row);
+}
+
+/** The columns an update may change; absent keys are left as they are. */
+export type UserChanges = Partial<{
+  email: string;
+  username: string;
+  fullName: string | null;
+  isActive: boolean;
+  isSuperuser: boolean;
+  hashedPassword: string;
+  passwordChangedAt: Date;
+  failedLoginCount: number;
+  lockedUntil: Date | null;
+}>;
+
+const CHANGE_COLUMNS: Record<keyof UserChanges, string> = {
+  email: 'email',
+  username: 'username',
+  fullName: 'full_name',
+  isActive: 'is_active',
+  isSuperuser: 'is_superuser',
+  hashedPassword: 'hashed_password',
+  passwordChangedAt: 'password_changed_at',
+  failedLoginCount: 'failed_login_count',
+  lockedUntil: 'locked_until',
+};
+
+/** Updates a user and stamps `updated_at`; undefined when the user does not exist. */
+export async function updateUser(db: DbOrTx, id: number, changes: UserChanges): Promise<UserRecord | undefined> {
+  const values: Record<string, unknown> = { updated_at: db.fn.now() };
+  for (const [key, column] of Object.entries(CHANGE_COLUMNS)) {
+    const value = changes[key as keyof UserChanges];
+    if (value !== undefined) values[column] = value;
+  }
+  const [row] = (await db('users').where({ id }).update(values).returning(COLUMNS)) as UserRow[];
+  return row && toRecord(row);
+}
+
+/** Deletes a user (their tokens go with them); false when there was none. */
+export async function deleteUserById(db: DbOrTx, id: number): Promise<boolean> {
+  const deleted = (await db('users').where({ id }).delete().returning(['id'])) as { id: number }[];
+  return deleted.length === 1;
+}
+
+/** Locks every active superuser's row until the transaction ends and returns their ids. */
+export async function lockActiveSuperuserIds(trx: DbOrTx): Promise<number[]> {
+  const rows = (await trx('users')
+    .select('id')
+    .where({ is_superuser: true, is_active: true })
+    .orderBy('id')
+    .forUpdate()) as { id: number | string }[];
+  return rows.map((row) => Number(row.id));
+}
+
+/** The filters of the admin user list; absent ones do not filter. */
+export type UserFilters = { q?: string; isActive?: boolean; isSuperuser?: boolean };
+
+/** Lists one page of users matching the filters, with the number of all matches. */
+export async function listUsers(
+  db: DbOrTx,
+  filters: UserFilters,
+  sort: SortKey[],
+  page: PageRequest,
+): Promise<{ users: UserRecord[]; total: number }> {
+  const matching = db('users').modify((query) => {
+    if (filters.q !== undefined) {
+      const pattern = likeContains(filters.q);
+      query.where((w) =>
+        w.whereILike('email', pattern).orWhereILike('username', pattern).orWhereILike('full_name', pattern),
+      );
+    }
+    if (filters.isActive !== undefined) query.where('is_active', filters.isActive);
+    if (filters.isSuperuser !== undefined) query.where('is_superuser', filters.isSuperuser);
+  });
+  const [counted] = (await matching.clone().count({ total: '*' })) as { total: number | string }[];
+  const rows = (await orderAndPage(matching.clone().select(COLUMNS), sort, page)) as UserRow[];
+  return { users: rows.map(toRecord), total: Number(counted?.total ?? 0) };
 }

@@ -44,6 +44,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics
+         * @description Request duration and count by operationId, method and status; database pool gauges; process metrics; in
+         *     the Prometheus text format. When `METRICS_TOKEN` is configured the caller must send
+         *     `Authorization: Bearer <METRICS_TOKEN>` (a static scrape token, not a user's access token).
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -66,7 +88,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/users": {
+    "/api/v1/auth/refresh": {
         parameters: {
             query?: never;
             header?: never;
@@ -74,6 +96,99 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
+        put?: never;
+        /**
+         * Exchange a refresh token for a new token pair
+         * @description Rotation: the presented refresh token is spent and a new access token and refresh token of the same session
+         *     (token family) are issued. Presenting a spent token again is treated as theft (OAuth 2.0 Security BCP): the
+         *     whole family is revoked, so neither the thief's nor the owner's copy works any more (401).
+         */
+        post: operations["refreshToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log out by revoking a session's refresh tokens
+         * @description Revokes the presented refresh token's whole family, so that session can no longer refresh. Like OAuth 2.0
+         *     token revocation (RFC 7009) it answers 204 also for an unknown, spent or expired token, so it is idempotent.
+         *     Access tokens already issued stay valid until they expire (at most `ACCESS_TOKEN_EXPIRE_MINUTES`).
+         */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password-reset/request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for a password reset email
+         * @description Always 202 with the same body, whether or not an active account has this email: the lookup and the email
+         *     happen after the response is sent, so neither the body nor the timing reveals whether the account exists.
+         *     The email carries a link (built from `PUBLIC_BASE_URL`) with a single-use token that expires after
+         *     `RESET_TOKEN_EXPIRE_MINUTES` (default 30); asking again invalidates the previous token.
+         */
+        post: operations["requestPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password-reset/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with a reset token
+         * @description Spends the emailed token and sets the new password, which must pass the password policy. It also clears a
+         *     login lockout, revokes every refresh token of the user and invalidates access tokens issued before it.
+         */
+        post: operations["confirmPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List users
+         * @description For superusers. `q` matches email, username and full name case-insensitively (as a substring);
+         *     `is_active` and `is_superuser` filter exactly. Sorted by `sort` (default `created_at`), then by id.
+         */
+        get: operations["listUsers"];
         put?: never;
         /**
          * Register a new user
@@ -95,14 +210,350 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get the caller's own account */
+        /**
+         * Get the caller's own account
+         * @description The account of the access token's user, loaded fresh on every request.
+         */
         get: operations["getCurrentUser"];
         put?: never;
+        post?: never;
+        /**
+         * Delete the caller's own account
+         * @description Deletes the account and its sessions. The last active superuser cannot delete itself (409 `LAST_SUPERUSER`).
+         */
+        delete: operations["deleteCurrentUser"];
+        options?: never;
+        head?: never;
+        /**
+         * Update the caller's own account
+         * @description Changes `email`, `username` and `full_name` only; any other field (such as `is_superuser` or `is_active`)
+         *     is a 422 and nothing is applied. Use `PUT /api/v1/users/me/password` to change the password.
+         */
+        patch: operations["updateCurrentUser"];
+        trace?: never;
+    };
+    "/api/v1/users/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change the caller's password
+         * @description Needs the current password; a wrong one is a 422 `VALIDATION_ERROR` on `/current_password` (not a 401, which
+         *     would tell clients their token is bad) and counts as a failed login, so guessing it leads to the same
+         *     lockout as on `/auth/login` (423). The new password must pass the policy. On success every refresh token of
+         *     the user is revoked and access tokens issued before the change stop working: log in again.
+         */
+        put: operations["changePassword"];
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a user
+         * @description A superuser may read any user; any other caller only their own account. Another user's id answers 404
+         *     `USER_NOT_FOUND` to a non-superuser, exactly as a missing id does, so ids cannot be probed.
+         */
+        get: operations["getUser"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete any user
+         * @description For superusers. Deleting the last active superuser is a 409 `LAST_SUPERUSER`.
+         */
+        delete: operations["deleteUser"];
+        options?: never;
+        head?: never;
+        /**
+         * Update any user
+         * @description For superusers: changes profile fields, `is_active`, `is_superuser` and the `password` (which must pass the
+         *     policy, clears a lockout, revokes the user's refresh tokens and invalidates older access tokens).
+         *     Deactivating a user also revokes their refresh tokens. A change that would leave no active superuser is a
+         *     409 `LAST_SUPERUSER`.
+         */
+        patch: operations["updateUser"];
+        trace?: never;
+    };
+    "/api/v1/categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List categories
+         * @description Public and paginated; `q` matches name or slug case-insensitively. Sorted by `name` unless `sort` says
+         *     otherwise, with `id` as the final tie-break.
+         */
+        get: operations["listCategories"];
+        put?: never;
+        /**
+         * Create a category
+         * @description Slugs are unique; a taken slug is `409 SLUG_TAKEN`.
+         */
+        post: operations["createCategory"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/categories/{category_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The category's id. */
+                category_id: components["parameters"]["CategoryId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a category
+         * @description Public; an unknown id is `404 CATEGORY_NOT_FOUND`.
+         */
+        get: operations["getCategory"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a category
+         * @description Refused with `409 CATEGORY_IN_USE` while any product (active or not) references the category.
+         */
+        delete: operations["deleteCategory"];
+        options?: never;
+        head?: never;
+        /**
+         * Update some fields of a category
+         * @description Changes only the given fields and bumps `updated_at`; a taken slug is `409 SLUG_TAKEN`.
+         */
+        patch: operations["updateCategory"];
+        trace?: never;
+    };
+    "/api/v1/products": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List products
+         * @description Public. Filters combine with AND; `q` matches name or description case-insensitively and literally
+         *     (`%` and `_` are not wildcards). Only active products are listed, except to superusers, who see every
+         *     product and may filter on `is_active`; for anyone else `is_active=false` therefore yields an empty page.
+         *     Sorted by `id` unless `sort` says otherwise; `id` is always the final tie-break, so pages are stable.
+         */
+        get: operations["listProducts"];
+        put?: never;
+        /**
+         * Create a product
+         * @description `stock` defaults to 0, `is_active` to true, `description` and `category_id` to null.
+         */
+        post: operations["createProduct"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/products/{product_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The product's id. */
+                product_id: components["parameters"]["ProductId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a product
+         * @description Public; an inactive product is 404 to everyone but superusers. Answers a strong `ETag` (a hash of the
+         *     representation); sending it back in `If-None-Match` answers `304 Not Modified` with no body while the
+         *     product is unchanged.
+         */
+        get: operations["getProduct"];
+        /**
+         * Replace a product
+         * @description Every writable field is required; bumps `updated_at`.
+         */
+        put: operations["replaceProduct"];
+        post?: never;
+        /**
+         * Delete a product
+         * @description Deletes a product that no order mentions. A product that appears in any order is never deleted, so that
+         *     order history stays intact: the answer is `409 PRODUCT_IN_USE`, and `PATCH` with `is_active: false`
+         *     retires it from the catalog instead. Order items keep their own `product_name` and `unit_price_cents`.
+         */
+        delete: operations["deleteProduct"];
+        options?: never;
+        head?: never;
+        /**
+         * Update some fields of a product
+         * @description Changes only the given fields and bumps `updated_at`; `is_active=false` hides the product from the catalog.
+         */
+        patch: operations["updateProduct"];
+        trace?: never;
+    };
+    "/api/v1/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List orders with their items
+         * @description A user sees only their own orders (a `user_id` filter naming someone else yields an empty page); a
+         *     superuser sees every order and may filter on `user_id`. Sorted newest first unless `sort` says otherwise.
+         */
+        get: operations["listOrders"];
+        put?: never;
+        /**
+         * Place an order
+         * @description In one transaction: checks every item (unknown, inactive or repeated products and mixed currencies are
+         *     `422` naming the item), takes names and prices from the catalog (a price in the body is rejected as an
+         *     unknown field), decrements stock atomically (`409 INSUFFICIENT_STOCK` naming the product; never oversold)
+         *     and computes `total_cents`.
+         *
+         *     With an `Idempotency-Key`, a retry with the same key and the same items (in any order) by the same user
+         *     answers the original order again with `201` and `Idempotent-Replayed: true`, also while the first request
+         *     is still running; the same key with other items is `409 IDEMPOTENCY_KEY_REUSED`. A request that failed
+         *     leaves no trace, so it may be retried with its key. Keys expire after `IDEMPOTENCY_TTL_HOURS` (default 24).
+         */
+        post: operations["createOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{order_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The order's id. */
+                order_id: components["parameters"]["OrderId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get an order
+         * @description The owner's or, for superusers, anyone's; another user's order is 404, never 403.
+         */
+        get: operations["getOrder"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Move an order along its status machine
+         * @description Superusers only. Allowed transitions: pending -> paid -> shipped -> delivered, and pending or paid ->
+         *     cancelled (which restocks every item in the same transaction). Anything else is
+         *     `409 INVALID_STATUS_TRANSITION`.
+         */
+        patch: operations["updateOrderStatus"];
+        trace?: never;
+    };
+    "/api/v1/orders/{order_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The order's id. */
+                order_id: components["parameters"]["OrderId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel an order
+         * @description The owner or a superuser cancels a pending or paid order; its items go back into stock in the same
+         *     transaction. Any other status is `409 INVALID_STATUS_TRANSITION`; another user's order is 404.
+         */
+        post: operations["cancelOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/posts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List posts
+         * @description Public. Lists published posts unless `published=false`, which lists the drafts the caller may see: their
+         *     own, or every draft for a superuser; anonymous callers get an empty page. `q` matches title or body
+         *     case-insensitively and literally. Sorted newest first unless `sort` says otherwise.
+         */
+        get: operations["listPosts"];
+        put?: never;
+        /**
+         * Write a post
+         * @description The caller becomes the author; `published` defaults to false (a draft).
+         */
+        post: operations["createPost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/posts/{post_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The post's id. */
+                post_id: components["parameters"]["PostId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a post
+         * @description Public; a draft is 404 to anyone but its author and superusers.
+         */
+        get: operations["getPost"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a post
+         * @description The author or a superuser; anyone else gets 403 for a published post and 404 for a draft.
+         */
+        delete: operations["deletePost"];
+        options?: never;
+        head?: never;
+        /**
+         * Update some fields of a post
+         * @description The author or a superuser; anyone else gets 403 for a published post and 404 for a draft (which they
+         *     cannot see). Bumps `updated_at`.
+         */
+        patch: operations["updatePost"];
         trace?: never;
     };
 }
@@ -169,6 +620,43 @@ export interface components {
             refresh_token: string;
             /** @description Seconds until the refresh token expires. */
             refresh_expires_in: number;
+        };
+        RefreshRequest: {
+            /** @description The refresh token from the last login or refresh. */
+            refresh_token: string;
+        };
+        PasswordResetRequest: {
+            email: components["schemas"]["Email"];
+        };
+        PasswordResetConfirm: {
+            /** @description The token from the reset link. */
+            token: string;
+            new_password: components["schemas"]["Password"];
+        };
+        PasswordChange: {
+            current_password: string;
+            new_password: components["schemas"]["Password"];
+        };
+        /** @description The fields a user may change on their own account; anything else is refused. */
+        UserSelfUpdate: {
+            email?: components["schemas"]["Email"];
+            username?: components["schemas"]["Username"];
+            full_name?: components["schemas"]["FullName"];
+        };
+        /** @description The fields a superuser may change on any account. */
+        UserAdminUpdate: {
+            email?: components["schemas"]["Email"];
+            username?: components["schemas"]["Username"];
+            full_name?: components["schemas"]["FullName"];
+            is_active?: boolean;
+            is_superuser?: boolean;
+            password?: components["schemas"]["Password"];
+        };
+        UserPage: components["schemas"]["PageMeta"] & {
+            items: components["schemas"]["User"][];
+        };
+        Acknowledgement: {
+            message: string;
         };
         /**
          * Format: date-time
@@ -260,8 +748,257 @@ export interface components {
         ReadinessFailure: components["schemas"]["ErrorResponse"] & {
             checks: components["schemas"]["Checks"];
         };
+        /**
+         * @description Lower-case letters and digits in dash-separated words; unique.
+         * @example kitchen
+         */
+        CategorySlug: string;
+        /** @example Kitchen */
+        CategoryName: string;
+        /**
+         * @example Pots
+         * @example pans and everything for the stove.
+         */
+        CategoryDescription: string | null;
+        Category: {
+            id: components["schemas"]["Id"];
+            name: components["schemas"]["CategoryName"];
+            slug: components["schemas"]["CategorySlug"];
+            description: components["schemas"]["CategoryDescription"];
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+        };
+        CategoryCreate: {
+            name: components["schemas"]["CategoryName"];
+            slug: components["schemas"]["CategorySlug"];
+            description?: components["schemas"]["CategoryDescription"];
+        };
+        CategoryUpdate: {
+            name?: components["schemas"]["CategoryName"];
+            slug?: components["schemas"]["CategorySlug"];
+            description?: components["schemas"]["CategoryDescription"];
+        };
+        /** @description The category as nested in a product. */
+        CategorySummary: {
+            id: components["schemas"]["Id"];
+            name: components["schemas"]["CategoryName"];
+            slug: components["schemas"]["CategorySlug"];
+        };
+        CategoryPage: components["schemas"]["PageMeta"] & {
+            items: components["schemas"]["Category"][];
+        };
+        /**
+         * @description An ISO 4217 code in capitals.
+         * @example EUR
+         */
+        Currency: string;
+        /**
+         * @description An amount in the currency's minor unit (cents).
+         * @example 3999
+         */
+        PriceCents: number;
+        /** @example 12 */
+        Stock: number;
+        /** @example Cast iron skillet */
+        ProductName: string;
+        /** @example A 26 cm skillet that lasts a lifetime. */
+        ProductDescription: string | null;
+        /** @example 3 */
+        NullableId: number | null;
+        Product: {
+            id: components["schemas"]["Id"];
+            name: components["schemas"]["ProductName"];
+            description: components["schemas"]["ProductDescription"];
+            price_cents: components["schemas"]["PriceCents"];
+            currency: components["schemas"]["Currency"];
+            stock: components["schemas"]["Stock"];
+            category_id: components["schemas"]["NullableId"];
+            /** @description The product's category, or null when it has none. */
+            category: components["schemas"]["CategorySummary"] | null;
+            /** @description Inactive products are hidden from everyone but superusers and cannot be ordered. */
+            is_active: boolean;
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+        };
+        ProductCreate: {
+            name: components["schemas"]["ProductName"];
+            description?: components["schemas"]["ProductDescription"];
+            price_cents: components["schemas"]["PriceCents"];
+            currency: components["schemas"]["Currency"];
+            stock?: components["schemas"]["Stock"];
+            category_id?: components["schemas"]["NullableId"];
+            is_active?: boolean;
+        };
+        ProductReplace: {
+            name: components["schemas"]["ProductName"];
+            description: components["schemas"]["ProductDescription"];
+            price_cents: components["schemas"]["PriceCents"];
+            currency: components["schemas"]["Currency"];
+            stock: components["schemas"]["Stock"];
+            category_id: components["schemas"]["NullableId"];
+            is_active: boolean;
+        };
+        ProductUpdate: {
+            name?: components["schemas"]["ProductName"];
+            description?: components["schemas"]["ProductDescription"];
+            price_cents?: components["schemas"]["PriceCents"];
+            currency?: components["schemas"]["Currency"];
+            stock?: components["schemas"]["Stock"];
+            category_id?: components["schemas"]["NullableId"];
+            is_active?: boolean;
+        };
+        ProductPage: components["schemas"]["PageMeta"] & {
+            items: components["schemas"]["Product"][];
+        };
+        /**
+         * @description pending -> paid -> shipped -> delivered; pending or paid -> cancelled.
+         * @enum {string}
+         */
+        OrderStatus: "pending" | "paid" | "shipped" | "delivered" | "cancelled";
+        /** @example 2 */
+        Quantity: number;
+        /**
+         * @description An amount in cents.
+         * @example 7998
+         */
+        MoneyTotal: number;
+        OrderItem: {
+            product_id: components["schemas"]["Id"];
+            product_name: components["schemas"]["ProductName"];
+            unit_price_cents: components["schemas"]["PriceCents"];
+            quantity: components["schemas"]["Quantity"];
+            line_total_cents: components["schemas"]["MoneyTotal"];
+        };
+        /** @description An order; item names and prices are snapshots taken when it was placed. */
+        Order: {
+            id: components["schemas"]["Id"];
+            user_id: components["schemas"]["Id"];
+            status: components["schemas"]["OrderStatus"];
+            items: components["schemas"]["OrderItem"][];
+            total_cents: components["schemas"]["MoneyTotal"];
+            currency: components["schemas"]["Currency"];
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+        };
+        OrderItemCreate: {
+            product_id: components["schemas"]["Id"];
+            quantity: components["schemas"]["Quantity"];
+        };
+        OrderCreate: {
+            /** @description At least one item, each product at most once, all in one currency. */
+            items: components["schemas"]["OrderItemCreate"][];
+        };
+        OrderStatusUpdate: {
+            status: components["schemas"]["OrderStatus"];
+        };
+        OrderPage: components["schemas"]["PageMeta"] & {
+            items: components["schemas"]["Order"][];
+        };
+        /** @example Seasoning a cast iron skillet */
+        PostTitle: string;
+        /**
+         * @example Wash
+         * @example dry
+         * @example oil thinly and bake upside down for an hour.
+         */
+        PostBody: string;
+        PostAuthor: {
+            id: components["schemas"]["Id"];
+            username: components["schemas"]["Username"];
+            full_name: components["schemas"]["FullName"];
+        };
+        Post: {
+            id: components["schemas"]["Id"];
+            title: components["schemas"]["PostTitle"];
+            body: components["schemas"]["PostBody"];
+            /** @description A draft (false) is visible only to its author and superusers. */
+            published: boolean;
+            author: components["schemas"]["PostAuthor"];
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+        };
+        PostCreate: {
+            title: components["schemas"]["PostTitle"];
+            body: components["schemas"]["PostBody"];
+            /** @default false */
+            published: boolean;
+        };
+        PostUpdate: {
+            title?: components["schemas"]["PostTitle"];
+            body?: components["schemas"]["PostBody"];
+            published?: boolean;
+        };
+        PostPage: components["schemas"]["PageMeta"] & {
+            items: components["schemas"]["Post"][];
+        };
     };
     responses: {
+        /**
+         * @description The refresh token is unknown, expired, revoked or already spent (`INVALID_REFRESH_TOKEN`); a spent one also
+         *     revokes its whole family.
+         */
+        InvalidRefreshToken: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": "INVALID_REFRESH_TOKEN",
+                 *       "message": "The refresh token is invalid, expired or already used.",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /**
+         * @description The reset token is unknown, already used or expired (`INVALID_RESET_TOKEN`), or the body is not well-formed
+         *     JSON (`MALFORMED_JSON`).
+         */
+        InvalidResetToken: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description No such user, or not one the caller may see (`USER_NOT_FOUND`). */
+        UserNotFound: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": "USER_NOT_FOUND",
+                 *       "message": "The user does not exist.",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /**
+         * @description The email (`EMAIL_TAKEN`) or username (`USERNAME_TAKEN`) belongs to another user, compared case-insensitively,
+         *     or the change would leave no active superuser (`LAST_SUPERUSER`).
+         */
+        UserConflict: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
         /** @description The username or password is wrong (`INVALID_CREDENTIALS`). */
         InvalidCredentials: {
             headers: {
@@ -455,6 +1192,8 @@ export interface components {
         /** @description Too many requests (`RATE_LIMITED`); retry after `Retry-After` seconds. */
         RateLimited: {
             headers: {
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 "Retry-After": components["headers"]["Retry-After"];
                 [name: string]: unknown;
@@ -508,15 +1247,161 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
+        /** @description Another category already has this slug (`SLUG_TAKEN`). */
+        SlugTaken: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": "SLUG_TAKEN",
+                 *       "message": "Another category already has the slug \"kitchen\".",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description Products still reference the category (`CATEGORY_IN_USE`). */
+        CategoryInUse: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": "CATEGORY_IN_USE",
+                 *       "message": "Products still belong to this category; move or delete them first.",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description Orders mention the product, so it is kept (`PRODUCT_IN_USE`); deactivate it instead. */
+        ProductInUse: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": "PRODUCT_IN_USE",
+                 *       "message": "Orders mention this product; deactivate it with is_active=false instead.",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /**
+         * @description Not enough stock for an item (`INSUFFICIENT_STOCK`, `details` names it), or the `Idempotency-Key` was
+         *     already used with a different body (`IDEMPOTENCY_KEY_REUSED`).
+         */
+        OrderConflict: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": "INSUFFICIENT_STOCK",
+                 *       "message": "Not enough stock for product 7.",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10",
+                 *       "details": [
+                 *         {
+                 *           "location": "body",
+                 *           "path": "/items/0/quantity",
+                 *           "message": "product 7 (Cast iron skillet) has fewer than 2 in stock"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description The order's status does not allow this change (`INVALID_STATUS_TRANSITION`). */
+        InvalidStatusTransition: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": "INVALID_STATUS_TRANSITION",
+                 *       "message": "An order cannot go from shipped to cancelled.",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
     };
     parameters: {
+        /** @description The user's id. */
+        UserId: components["schemas"]["Id"];
         /** @description How many items to skip. */
         Skip: number;
         /** @description How many items to return at most. */
         Limit: number;
+        /**
+         * @description Case-insensitive text to look for; matched literally (`%` and `_` are not wildcards). Control characters
+         *     are refused.
+         */
+        SearchQuery: string;
+        /** @description The category's id. */
+        CategoryId: components["schemas"]["Id"];
+        /** @description The product's id. */
+        ProductId: components["schemas"]["Id"];
+        /** @description The order's id. */
+        OrderId: components["schemas"]["Id"];
+        /** @description The post's id. */
+        PostId: components["schemas"]["Id"];
+        /**
+         * @description Comma-separated fields, `-` for descending: `name`, `slug`, `created_at`. Default `name`.
+         * @example -created_at,name
+         */
+        CategorySort: string;
+        /**
+         * @description Comma-separated fields, `-` for descending: `price_cents`, `created_at`, `name`. Default `id`.
+         * @example -price_cents,name
+         */
+        ProductSort: string;
+        /**
+         * @description Comma-separated fields, `-` for descending: `created_at`, `total_cents`. Default `-created_at`.
+         * @example -total_cents
+         */
+        OrderSort: string;
+        /**
+         * @description Comma-separated fields, `-` for descending: `created_at`, `updated_at`, `title`. Default `-created_at`.
+         * @example -created_at
+         */
+        PostSort: string;
+        /** @description An `ETag` from an earlier response (or a comma-separated list, or `*`); a match answers 304. */
+        IfNoneMatch: string;
+        /**
+         * @description A client-chosen key (e.g. a UUID) that makes retries of this request safe; see the operation.
+         * @example 3f1c2d9e-7b7a-4c1e-9a43-5d2b8f0e6a11
+         */
+        IdempotencyKey: string;
     };
     requestBodies: never;
     headers: {
+        /** @description The caller's remaining quota in the current window (IETF RateLimit header draft 8), e.g. `"auth";r=0;t=42`. */
+        RateLimit: string;
+        /** @description The limit that applies (IETF RateLimit header draft 8), e.g. `"auth";q=20;w=60`. */
+        "RateLimit-Policy": string;
         /** @description The request's id, echoed from the request when it sent a sane one, generated otherwise. */
         "X-Request-Id": string;
         /** @description Seconds to wait before trying again. */
@@ -527,6 +1412,10 @@ export interface components {
         "Cache-Control": string;
         /** @description The URL of the created resource. */
         Location: string;
+        /** @description A strong validator of the representation; send it back in `If-None-Match`. */
+        ETag: string;
+        /** @description `true` when the response replays the original result of an earlier request with the same `Idempotency-Key`. */
+        "Idempotent-Replayed": "true";
     };
     pathItems: never;
 }
@@ -557,7 +1446,6 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -592,7 +1480,6 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             /** @description A required dependency is down, or the process is shutting down. */
             503: {
@@ -619,6 +1506,34 @@ export interface operations {
                     "application/json": components["schemas"]["ReadinessFailure"];
                 };
             };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The current metrics. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example # HELP http_requests_total Requests served, by operation, method and status.
+                     *     # TYPE http_requests_total counter
+                     *     http_requests_total{operation_id="getHealth",method="GET",status="200"} 3
+                     */
+                    "text/plain": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
         };
     };
     login: {
@@ -680,6 +1595,232 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    refreshToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "refresh_token": "2Hh1Xv1bR9pZz4m3cH2y0oWq8T5kLrQe7uJ6nYdA0sE"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description The refresh token was valid and is now spent; a new token pair of the same session. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.signature",
+                     *       "token_type": "bearer",
+                     *       "expires_in": 1800,
+                     *       "refresh_token": "q8T5kLrQe7uJ6nYdA0sE2Hh1Xv1bR9pZz4m3cH2y0oW",
+                     *       "refresh_expires_in": 604800
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["InvalidRefreshToken"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "refresh_token": "2Hh1Xv1bR9pZz4m3cH2y0oWq8T5kLrQe7uJ6nYdA0sE"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description The session is logged out. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["MalformedRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    requestPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "alice@example.com"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PasswordResetRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted; if the account exists and is active, a reset email is on its way. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "If an active account uses this email, a password reset link has been sent to it."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Acknowledgement"];
+                };
+            };
+            400: components["responses"]["MalformedRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    confirmPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "Xv1bR9pZz4m3cH2y0oWq8T5kLrQe7uJ6nYdA0sE2Hh1",
+                 *       "new_password": "New-Correct-Horse-10"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PasswordResetConfirm"];
+            };
+        };
+        responses: {
+            /** @description The password is changed; log in with the new one. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidResetToken"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listUsers: {
+        parameters: {
+            query?: {
+                /** @description How many items to skip. */
+                skip?: components["parameters"]["Skip"];
+                /** @description How many items to return at most. */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Comma-separated fields among `created_at`, `email`, `username`; a `-` prefix sorts descending.
+                 * @example -created_at,email
+                 */
+                sort?: string;
+                /**
+                 * @description A case-insensitive substring of the email, username or full name.
+                 * @example alice
+                 */
+                q?: string;
+                /** @description Only active (true) or deactivated (false) users. */
+                is_active?: boolean;
+                /** @description Only superusers (true) or regular users (false). */
+                is_superuser?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of users. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": 42,
+                     *           "email": "alice@example.com",
+                     *           "username": "alice",
+                     *           "full_name": "Alice Example",
+                     *           "is_active": true,
+                     *           "is_superuser": false,
+                     *           "created_at": "2026-01-01T12:00:00.000Z",
+                     *           "updated_at": "2026-01-01T12:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "skip": 0,
+                     *       "limit": 100,
+                     *       "has_more": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     createUser: {
         parameters: {
             query?: never;
@@ -727,7 +1868,7 @@ export interface operations {
             400: components["responses"]["MalformedRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            409: components["responses"]["Conflict"];
+            409: components["responses"]["UserConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
@@ -769,7 +1910,1396 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteCurrentUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account is deleted. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["UserConflict"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateCurrentUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "full_name": "Alice Q. Example"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UserSelfUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated account. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 42,
+                     *       "email": "alice@example.com",
+                     *       "username": "alice",
+                     *       "full_name": "Alice Q. Example",
+                     *       "is_active": true,
+                     *       "is_superuser": false,
+                     *       "created_at": "2026-01-01T12:00:00.000Z",
+                     *       "updated_at": "2026-01-02T08:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["UserConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "current_password": "Correct-Horse-9",
+                 *       "new_password": "New-Correct-Horse-10"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PasswordChange"];
+            };
+        };
+        responses: {
+            /** @description The password is changed. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            423: components["responses"]["AccountLocked"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 42,
+                     *       "email": "alice@example.com",
+                     *       "username": "alice",
+                     *       "full_name": "Alice Example",
+                     *       "is_active": true,
+                     *       "is_superuser": false,
+                     *       "created_at": "2026-01-01T12:00:00.000Z",
+                     *       "updated_at": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["UserNotFound"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user is deleted. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["UserNotFound"];
+            409: components["responses"]["UserConflict"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's id. */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "is_active": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["UserAdminUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated user. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 42,
+                     *       "email": "alice@example.com",
+                     *       "username": "alice",
+                     *       "full_name": "Alice Example",
+                     *       "is_active": false,
+                     *       "is_superuser": false,
+                     *       "created_at": "2026-01-01T12:00:00.000Z",
+                     *       "updated_at": "2026-01-02T08:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["UserNotFound"];
+            409: components["responses"]["UserConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listCategories: {
+        parameters: {
+            query?: {
+                /** @description How many items to skip. */
+                skip?: components["parameters"]["Skip"];
+                /** @description How many items to return at most. */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Comma-separated fields, `-` for descending: `name`, `slug`, `created_at`. Default `name`.
+                 * @example -created_at,name
+                 */
+                sort?: components["parameters"]["CategorySort"];
+                /**
+                 * @description Case-insensitive text to look for; matched literally (`%` and `_` are not wildcards). Control characters
+                 *     are refused.
+                 */
+                q?: components["parameters"]["SearchQuery"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of categories. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": 3,
+                     *           "name": "Kitchen",
+                     *           "slug": "kitchen",
+                     *           "description": "Pots, pans and everything for the stove.",
+                     *           "created_at": "2026-01-01T12:00:00.000Z",
+                     *           "updated_at": "2026-01-01T12:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "skip": 0,
+                     *       "limit": 100,
+                     *       "has_more": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CategoryPage"];
+                };
+            };
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createCategory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Kitchen",
+                 *       "slug": "kitchen",
+                 *       "description": "Pots, pans and everything for the stove."
+                 *     }
+                 */
+                "application/json": components["schemas"]["CategoryCreate"];
+            };
+        };
+        responses: {
+            /** @description The category was created. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 3,
+                     *       "name": "Kitchen",
+                     *       "slug": "kitchen",
+                     *       "description": "Pots, pans and everything for the stove.",
+                     *       "created_at": "2026-01-01T12:00:00.000Z",
+                     *       "updated_at": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Category"];
+                };
+            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["SlugTaken"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getCategory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The category's id. */
+                category_id: components["parameters"]["CategoryId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The category. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 3,
+                     *       "name": "Kitchen",
+                     *       "slug": "kitchen",
+                     *       "description": "Pots, pans and everything for the stove.",
+                     *       "created_at": "2026-01-01T12:00:00.000Z",
+                     *       "updated_at": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Category"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteCategory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The category's id. */
+                category_id: components["parameters"]["CategoryId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The category was deleted. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["CategoryInUse"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateCategory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The category's id. */
+                category_id: components["parameters"]["CategoryId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "description": "Everything for the stove and the table."
+                 *     }
+                 */
+                "application/json": components["schemas"]["CategoryUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated category. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 3,
+                     *       "name": "Kitchen",
+                     *       "slug": "kitchen",
+                     *       "description": "Everything for the stove and the table.",
+                     *       "created_at": "2026-01-01T12:00:00.000Z",
+                     *       "updated_at": "2026-01-02T08:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Category"];
+                };
+            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["SlugTaken"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listProducts: {
+        parameters: {
+            query?: {
+                /** @description How many items to skip. */
+                skip?: components["parameters"]["Skip"];
+                /** @description How many items to return at most. */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Comma-separated fields, `-` for descending: `price_cents`, `created_at`, `name`. Default `id`.
+                 * @example -price_cents,name
+                 */
+                sort?: components["parameters"]["ProductSort"];
+                /**
+                 * @description Case-insensitive text to look for; matched literally (`%` and `_` are not wildcards). Control characters
+                 *     are refused.
+                 */
+                q?: components["parameters"]["SearchQuery"];
+                /** @description Only products of this category. */
+                category_id?: components["schemas"]["Id"];
+                /** @description Only products costing at least this much; must not exceed `max_price_cents`. */
+                min_price_cents?: components["schemas"]["PriceCents"];
+                /** @description Only products costing at most this much. */
+                max_price_cents?: components["schemas"]["PriceCents"];
+                /** @description `true`: only products with stock > 0; `false`: only products with stock 0. */
+                in_stock?: boolean;
+                /** @description Superusers only filter on it; everyone else sees active products only. */
+                is_active?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of products. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": 7,
+                     *           "name": "Cast iron skillet",
+                     *           "description": "A 26 cm skillet that lasts a lifetime.",
+                     *           "price_cents": 3999,
+                     *           "currency": "EUR",
+                     *           "stock": 12,
+                     *           "category_id": 3,
+                     *           "category": {
+                     *             "id": 3,
+                     *             "name": "Kitchen",
+                     *             "slug": "kitchen"
+                     *           },
+                     *           "is_active": true,
+                     *           "created_at": "2026-01-01T12:00:00.000Z",
+                     *           "updated_at": "2026-01-01T12:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "skip": 0,
+                     *       "limit": 20,
+                     *       "has_more": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProductPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Cast iron skillet",
+                 *       "description": "A 26 cm skillet that lasts a lifetime.",
+                 *       "price_cents": 3999,
+                 *       "currency": "EUR",
+                 *       "stock": 12,
+                 *       "category_id": 3
+                 *     }
+                 */
+                "application/json": components["schemas"]["ProductCreate"];
+            };
+        };
+        responses: {
+            /** @description The product was created. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 7,
+                     *       "name": "Cast iron skillet",
+                     *       "description": "A 26 cm skillet that lasts a lifetime.",
+                     *       "price_cents": 3999,
+                     *       "currency": "EUR",
+                     *       "stock": 12,
+                     *       "category_id": 3,
+                     *       "category": {
+                     *         "id": 3,
+                     *         "name": "Kitchen",
+                     *         "slug": "kitchen"
+                     *       },
+                     *       "is_active": true,
+                     *       "created_at": "2026-01-01T12:00:00.000Z",
+                     *       "updated_at": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getProduct: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An `ETag` from an earlier response (or a comma-separated list, or `*`); a match answers 304. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /** @description The product's id. */
+                product_id: components["parameters"]["ProductId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The product. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 7,
+                     *       "name": "Cast iron skillet",
+                     *       "description": "A 26 cm skillet that lasts a lifetime.",
+                     *       "price_cents": 3999,
+                     *       "currency": "EUR",
+                     *       "stock": 12,
+                     *       "category_id": 3,
+                     *       "category": {
+                     *         "id": 3,
+                     *         "name": "Kitchen",
+                     *         "slug": "kitchen"
+                     *       },
+                     *       "is_active": true,
+                     *       "created_at": "2026-01-01T12:00:00.000Z",
+                     *       "updated_at": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description The client's copy named in `If-None-Match` is current; no body. */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    replaceProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The product's id. */
+                product_id: components["parameters"]["ProductId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Cast iron skillet, 28 cm",
+                 *       "description": "A 28 cm skillet that lasts a lifetime.",
+                 *       "price_cents": 4499,
+                 *       "currency": "EUR",
+                 *       "stock": 5,
+                 *       "category_id": 3,
+                 *       "is_active": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["ProductReplace"];
+            };
+        };
+        responses: {
+            /** @description The replaced product. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 7,
+                     *       "name": "Cast iron skillet, 28 cm",
+                     *       "description": "A 28 cm skillet that lasts a lifetime.",
+                     *       "price_cents": 4499,
+                     *       "currency": "EUR",
+                     *       "stock": 5,
+                     *       "category_id": 3,
+                     *       "category": {
+                     *         "id": 3,
+                     *         "name": "Kitchen",
+                     *         "slug": "kitchen"
+                     *       },
+                     *       "is_active": true,
+                     *       "created_at": "2026-01-01T12:00:00.000Z",
+                     *       "updated_at": "2026-01-02T08:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The product's id. */
+                product_id: components["parameters"]["ProductId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The product was deleted. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ProductInUse"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The product's id. */
+                product_id: components["parameters"]["ProductId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "price_cents": 3499,
+                 *       "stock": 20
+                 *     }
+                 */
+                "application/json": components["schemas"]["ProductUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated product. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 7,
+                     *       "name": "Cast iron skillet",
+                     *       "description": "A 26 cm skillet that lasts a lifetime.",
+                     *       "price_cents": 3499,
+                     *       "currency": "EUR",
+                     *       "stock": 20,
+                     *       "category_id": 3,
+                     *       "category": {
+                     *         "id": 3,
+                     *         "name": "Kitchen",
+                     *         "slug": "kitchen"
+                     *       },
+                     *       "is_active": true,
+                     *       "created_at": "2026-01-01T12:00:00.000Z",
+                     *       "updated_at": "2026-01-02T08:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listOrders: {
+        parameters: {
+            query?: {
+                /** @description How many items to skip. */
+                skip?: components["parameters"]["Skip"];
+                /** @description How many items to return at most. */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Comma-separated fields, `-` for descending: `created_at`, `total_cents`. Default `-created_at`.
+                 * @example -total_cents
+                 */
+                sort?: components["parameters"]["OrderSort"];
+                /** @description Only orders in this status. */
+                status?: components["schemas"]["OrderStatus"];
+                /** @description Only orders of this user (meaningful to superusers). */
+                user_id?: components["schemas"]["Id"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of orders, each with its items. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": 12,
+                     *           "user_id": 42,
+                     *           "status": "pending",
+                     *           "items": [
+                     *             {
+                     *               "product_id": 7,
+                     *               "product_name": "Cast iron skillet",
+                     *               "unit_price_cents": 3999,
+                     *               "quantity": 2,
+                     *               "line_total_cents": 7998
+                     *             }
+                     *           ],
+                     *           "total_cents": 7998,
+                     *           "currency": "EUR",
+                     *           "created_at": "2026-01-01T12:00:00.000Z",
+                     *           "updated_at": "2026-01-01T12:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "skip": 0,
+                     *       "limit": 100,
+                     *       "has_more": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OrderPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createOrder: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen key (e.g. a UUID) that makes retries of this request safe; see the operation.
+                 * @example 3f1c2d9e-7b7a-4c1e-9a43-5d2b8f0e6a11
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "items": [
+                 *         {
+                 *           "product_id": 7,
+                 *           "quantity": 2
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["OrderCreate"];
+            };
+        };
+        responses: {
+            /** @description The order was placed (or, on an idempotent retry, the original order). */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 12,
+                     *       "user_id": 42,
+                     *       "status": "pending",
+                     *       "items": [
+                     *         {
+                     *           "product_id": 7,
+                     *           "product_name": "Cast iron skillet",
+                     *           "unit_price_cents": 3999,
+                     *           "quantity": 2,
+                     *           "line_total_cents": 7998
+                     *         }
+                     *       ],
+                     *       "total_cents": 7998,
+                     *       "currency": "EUR",
+                     *       "created_at": "2026-01-01T12:00:00.000Z",
+                     *       "updated_at": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["OrderConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The order's id. */
+                order_id: components["parameters"]["OrderId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The order with its items. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 12,
+                     *       "user_id": 42,
+                     *       "status": "paid",
+                     *       "items": [
+                     *         {
+                     *           "product_id": 7,
+                     *           "product_name": "Cast iron skillet",
+                     *           "unit_price_cents": 3999,
+                     *           "quantity": 2,
+                     *           "line_total_cents": 7998
+                     *         }
+                     *       ],
+                     *       "total_cents": 7998,
+                     *       "currency": "EUR",
+                     *       "created_at": "2026-01-01T12:00:00.000Z",
+                     *       "updated_at": "2026-01-01T12:05:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateOrderStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The order's id. */
+                order_id: components["parameters"]["OrderId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "status": "paid"
+                 *     }
+                 */
+                "application/json": components["schemas"]["OrderStatusUpdate"];
+            };
+        };
+        responses: {
+            /** @description The order in its new status. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 12,
+                     *       "user_id": 42,
+                     *       "status": "paid",
+                     *       "items": [
+                     *         {
+                     *           "product_id": 7,
+                     *           "product_name": "Cast iron skillet",
+                     *           "unit_price_cents": 3999,
+                     *           "quantity": 2,
+                     *           "line_total_cents": 7998
+                     *         }
+                     *       ],
+                     *       "total_cents": 7998,
+                     *       "currency": "EUR",
+                     *       "created_at": "2026-01-01T12:00:00.000Z",
+                     *       "updated_at": "2026-01-01T12:05:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["InvalidStatusTransition"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    cancelOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The order's id. */
+                order_id: components["parameters"]["OrderId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cancelled order. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 12,
+                     *       "user_id": 42,
+                     *       "status": "cancelled",
+                     *       "items": [
+                     *         {
+                     *           "product_id": 7,
+                     *           "product_name": "Cast iron skillet",
+                     *           "unit_price_cents": 3999,
+                     *           "quantity": 2,
+                     *           "line_total_cents": 7998
+                     *         }
+                     *       ],
+                     *       "total_cents": 7998,
+                     *       "currency": "EUR",
+                     *       "created_at": "2026-01-01T12:00:00.000Z",
+                     *       "updated_at": "2026-01-01T12:05:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["InvalidStatusTransition"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listPosts: {
+        parameters: {
+            query?: {
+                /** @description How many items to skip. */
+                skip?: components["parameters"]["Skip"];
+                /** @description How many items to return at most. */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Comma-separated fields, `-` for descending: `created_at`, `updated_at`, `title`. Default `-created_at`.
+                 * @example -created_at
+                 */
+                sort?: components["parameters"]["PostSort"];
+                /**
+                 * @description Case-insensitive text to look for; matched literally (`%` and `_` are not wildcards). Control characters
+                 *     are refused.
+                 */
+                q?: components["parameters"]["SearchQuery"];
+                /** @description Only posts of this author. */
+                author_id?: components["schemas"]["Id"];
+                /** @description `true` (the default): published posts; `false`: the drafts visible to the caller. */
+                published?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of posts. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": 5,
+                     *           "title": "Seasoning a cast iron skillet",
+                     *           "body": "Wash, dry, oil thinly and bake upside down for an hour.",
+                     *           "published": true,
+                     *           "author": {
+                     *             "id": 42,
+                     *             "username": "alice",
+                     *             "full_name": "Alice Example"
+                     *           },
+                     *           "created_at": "2026-01-01T12:00:00.000Z",
+                     *           "updated_at": "2026-01-01T12:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "skip": 0,
+                     *       "limit": 100,
+                     *       "has_more": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PostPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Seasoning a cast iron skillet",
+                 *       "body": "Wash, dry, oil thinly and bake upside down for an hour.",
+                 *       "published": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["PostCreate"];
+            };
+        };
+        responses: {
+            /** @description The post was created. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 5,
+                     *       "title": "Seasoning a cast iron skillet",
+                     *       "body": "Wash, dry, oil thinly and bake upside down for an hour.",
+                     *       "published": true,
+                     *       "author": {
+                     *         "id": 42,
+                     *         "username": "alice",
+                     *         "full_name": "Alice Example"
+                     *       },
+                     *       "created_at": "2026-01-01T12:00:00.000Z",
+                     *       "updated_at": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Post"];
+                };
+            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The post's id. */
+                post_id: components["parameters"]["PostId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The post. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 5,
+                     *       "title": "Seasoning a cast iron skillet",
+                     *       "body": "Wash, dry, oil thinly and bake upside down for an hour.",
+                     *       "published": true,
+                     *       "author": {
+                     *         "id": 42,
+                     *         "username": "alice",
+                     *         "full_name": "Alice Example"
+                     *       },
+                     *       "created_at": "2026-01-01T12:00:00.000Z",
+                     *       "updated_at": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Post"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deletePost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The post's id. */
+                post_id: components["parameters"]["PostId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The post was deleted. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updatePost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The post's id. */
+                post_id: components["parameters"]["PostId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "published": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["PostUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated post. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 5,
+                     *       "title": "Seasoning a cast iron skillet",
+                     *       "body": "Wash, dry, oil thinly and bake upside down for an hour.",
+                     *       "published": true,
+                     *       "author": {
+                     *         "id": 42,
+                     *         "username": "alice",
+                     *         "full_name": "Alice Example"
+                     *       },
+                     *       "created_at": "2026-01-01T12:00:00.000Z",
+                     *       "updated_at": "2026-01-02T08:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Post"];
+                };
+            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };

@@ -8,7 +8,7 @@ import type { Authenticate } from './bind-operations';
 import type { AppDeps } from './deps';
 import type { Caller } from './operations';
 
-type Claims = { sub?: unknown; type?: unknown; exp?: unknown };
+type Claims = { sub?: unknown; type?: unknown; exp?: unknown; iat?: unknown };
 
 /** Verifies the bearer access token with passport-jwt (HS256 only) and loads its user on every request. */
 export function createAuthenticator(deps: Pick<AppDeps, 'db' | 'clock' | 'config'>): Authenticate {
@@ -35,10 +35,18 @@ export function createAuthenticator(deps: Pick<AppDeps, 'db' | 'clock' | 'config
       throw new AppError('INVALID_TOKEN', 'The access token is invalid.');
     }
     if (typeof claims.exp !== 'number') throw new AppError('INVALID_TOKEN', 'The access token has no expiry.');
-    if (claims.exp * 1000 <= deps.clock.now().getTime()) throw new AppError('TOKEN_EXPIRED', 'The access token has expired.');
+    if (claims.exp * 1000 <= deps.clock.now().getTime())
+      throw new AppError('TOKEN_EXPIRED', 'The access token has expired.');
     const user = await findUserById(deps.db, Number(claims.sub));
     if (!user) throw new AppError('INVALID_TOKEN', 'The user of this token no longer exists.');
     if (!user.isActive) throw new AppError('INACTIVE_USER', 'This account is deactivated.');
+    // `iat` has whole seconds: a token from the same second as the change is still accepted.
+    if (
+      user.passwordChangedAt &&
+      !(typeof claims.iat === 'number' && claims.iat >= Math.floor(user.passwordChangedAt.getTime() / 1000))
+    ) {
+      throw new AppError('INVALID_TOKEN', 'The password was changed after this token was issued; log in again.');
+    }
     return { id: user.id, isSuperuser: user.isSuperuser };
   }
 

@@ -34,6 +34,8 @@ export function operationRouter(operations: SpecOperation[], handlers: Handlers)
   for (const op of operations) {
     const handler: unknown = handlers[op.operationId as OperationId];
     router[op.method](op.expressPath, async (req: Request, res: Response) => {
+      // Defence in depth: a handler runs only after its own operation's access rule did.
+      if (req.operationId !== op.operationId) throw new Error(`access rule of ${op.operationId} did not run`);
       if (typeof handler !== 'function') {
         throw new AppError('NOT_IMPLEMENTED', `${op.operationId} is not implemented yet.`);
       }
@@ -44,6 +46,7 @@ export function operationRouter(operations: SpecOperation[], handlers: Handlers)
         headers: req.headers,
         body: req.body,
         caller: req.caller,
+        authorization: req.get('Authorization'),
         requestId: req.requestId,
         baseUrl: `${req.protocol}://${req.get('host') ?? 'localhost'}`,
       })) satisfies Reply;
@@ -56,6 +59,7 @@ export function operationRouter(operations: SpecOperation[], handlers: Handlers)
 type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
 
 function sendReply(res: Response, reply: Reply): void {
+  if (res.headersSent) return;
   if (reply.headers) res.set(reply.headers);
   res.status(reply.status);
   if (reply.body === undefined) res.end();

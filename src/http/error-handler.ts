@@ -38,6 +38,7 @@ function toDetail(item: { path: string; message: string }): ErrorDetail {
   return { location, path: `/${rest.join('/')}`, message: item.message };
 }
 
+// Connection failures, admin shutdown, too many connections, and statement_timeout cancelling a query.
 const DB_UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -47,6 +48,7 @@ const DB_UNAVAILABLE_CODES = new Set([
   '57P01',
   '57P03',
   '53300',
+  '57014',
 ]);
 const isDatabaseUnavailable = (err: unknown): boolean =>
   isObject(err) &&
@@ -110,8 +112,12 @@ export function sendError(res: Response, error: AppError, requestId: string, now
 
 /** The one error handler: renders every error as `ErrorResponse` and logs unexpected ones in full. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (err: unknown, req: Request, res: Response, next) => {
-    if (res.headersSent) return next(err);
+  return (err: unknown, req: Request, res: Response, _next) => {
+    if (res.headersSent) {
+      // Typically a handler finishing after its request timed out: the client already has its answer.
+      logger.warn('error after the response was sent', { request_id: req.requestId, error: String(err) });
+      return;
+    }
     const known = classify(err);
     if (known?.code === 'METHOD_NOT_ALLOWED' && isValidatorError(err) && err.headers?.Allow)
       res.setHeader('Allow', err.headers.Allow);

@@ -25,6 +25,8 @@ export type HandlerRequest<K extends OperationId> = {
   headers: Params<K, 'header'>;
   body: RequestBodyOf<K>;
   caller: Caller | undefined;
+  /** The raw `Authorization` header, for the rare operation that checks a static token itself. */
+  authorization: string | undefined;
   requestId: string;
   /** The request's base URL (scheme and host), for building `Location` headers. */
   baseUrl: string;

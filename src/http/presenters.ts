@@ -1,5 +1,6 @@
 import type { components } from '../generated/openapi';
 import type { UserRecord } from '../data-access/users-repository';
+import type { Page } from '../domain/listing';
 
 type Schemas = components['schemas'];
 
@@ -15,4 +16,9 @@ export function presentUser(user: UserRecord): Schemas['User'] {
     created_at: user.createdAt.toISOString(),
     updated_at: user.updatedAt.toISOString(),
   };
+}
+
+/** A page of users in the list envelope. */
+export function presentUserPage(page: Page<UserRecord>): Schemas['UserPage'] {
+  return { ...page, items: page.items.map(presentUser) };
 }

@@ -30,6 +30,8 @@ export type SpecOperation = {
   expressPath: string;
   access: Access;
   tags: string[];
+  /** The media types the request body may have, e.g. `application/json`. */
+  requestContentTypes: string[];
 };
 
 type RawOperation = {
@@ -37,6 +39,7 @@ type RawOperation = {
   security?: Record<string, string[]>[];
   tags?: string[];
   'x-required-role'?: string;
+  requestBody?: { content?: Record<string, unknown> };
 };
 export type OpenApiDocument = {
   openapi: string;
@@ -92,6 +95,7 @@ export function listOperations(doc: OpenApiDocument): SpecOperation[] {
         expressPath: specPath.replace(/\{([^}]+)\}/g, ':$1'),
         access: accessOf(op, doc.security, where),
         tags: op.tags ?? [],
+        requestContentTypes: Object.keys(op.requestBody?.content ?? {}),
       });
     }
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const PLACEHOLDER_SECRETS = [
@@ -35,6 +36,20 @@ const schema = z
     MAX_BODY_BYTES: int(1_024, 100 * 1024 * 1024).default(1024 * 1024),
     VALIDATE_RESPONSES: bool.optional(),
     TRUST_PROXY: optionalString,
+    REQUEST_TIMEOUT_MS: int(100, 600_000).default(30_000),
+    SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+    WEB_CONCURRENCY: z.union([z.literal('auto'), int(1, 256)]).default(1),
+    METRICS_TOKEN: optionalString,
+    ALLOWED_ORIGINS: z
+      .string()
+      .default('')
+      .transform((list) =>
+        list
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.union([z.literal('*'), z.url({ protocol: /^https?$/ })]))),
     SECRET_KEY: optionalString,
     BCRYPT_ROUNDS: int(4, 16).default(12),
     ACCESS_TOKEN_EXPIRE_MINUTES: int(1, 24 * 60).default(30),
@@ -42,8 +57,43 @@ const schema = z
     OPEN_REGISTRATION: bool.default(true),
     MAX_FAILED_LOGINS: int(1, 100).default(5),
     LOCKOUT_MINUTES: int(1, 24 * 60).default(15),
+    IDEMPOTENCY_TTL_HOURS: int(1, 24 * 30).default(24),
+    RESET_TOKEN_EXPIRE_MINUTES: int(1, 24 * 60).default(30),
+    PUBLIC_BASE_URL: z
+      .string()
+      .regex(/^https?:\/\/[^/]+/, 'must be an http(s) URL')
+      .default('http://localhost:8000')
+      .transform((url) => url.replace(/\/+$/, '')),
+    SMTP_URL: optionalUrl(/^smtps?:\/\//),
+    MAIL_FROM: z.string().min(3).max(254).default('Shop API <no-reply@localhost>'),
+    AUTH_RATE_LIMIT_PER_MINUTE: int(1, 1_000_000).default(20),
+    REDIS_URL: optionalUrl(/^rediss?:\/\//),
+    RATE_LIMIT_REDIS_PREFIX: z.string().min(1).max(100).default('rl:auth:'),
+    FIRST_SUPERUSER_EMAIL: z.preprocess(emptyAsUndefined, z.email().max(254).optional()),
+    FIRST_SUPERUSER_PASSWORD: optionalString,
+    FIRST_SUPERUSER_USERNAME: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{3,50}$/, 'must be 3-50 letters, digits, _ . or -')
+      .default('admin'),
   })
   .superRefine((env, ctx) => {
+    if ((env.FIRST_SUPERUSER_EMAIL === undefined) !== (env.FIRST_SUPERUSER_PASSWORD === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.FIRST_SUPERUSER_EMAIL ? 'FIRST_SUPERUSER_PASSWORD' : 'FIRST_SUPERUSER_EMAIL'],
+        message: 'FIRST_SUPERUSER_EMAIL and FIRST_SUPERUSER_PASSWORD are set together',
+      });
+    }
+    if (env.WEB_CONCURRENCY !== 1 && !env.DATABASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WEB_CONCURRENCY'],
+        message: 'needs DATABASE_URL: the embedded database belongs to one process',
+      });
+    }
+    if (env.METRICS_TOKEN !== undefined && env.METRICS_TOKEN.length < 16) {
+      ctx.addIssue({ code: 'custom', path: ['METRICS_TOKEN'], message: 'must be at least 16 characters' });
+    }
     if (env.DB_POOL_MIN > env.DB_POOL_MAX) {
       ctx.addIssue({ code: 'custom', path: ['DB_POOL_MIN'], message: 'must not exceed DB_POOL_MAX' });
     }
@@ -83,6 +133,11 @@ function toConfig(env: z.infer<typeof schema>) {
     maxBodyBytes: env.MAX_BODY_BYTES,
     validateResponses: env.VALIDATE_RESPONSES ?? env.NODE_ENV !== 'production',
     trustProxy: env.TRUST_PROXY,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    webConcurrency: env.WEB_CONCURRENCY === 'auto' ? availableParallelism() : env.WEB_CONCURRENCY,
+    metricsToken: env.METRICS_TOKEN,
+    allowedOrigins: env.ALLOWED_ORIGINS,
     // Outside production a missing key becomes a random per-process one: tokens then die with the process.
     secretKey: env.SECRET_KEY ?? randomBytes(32).toString('base64url'),
     secretKeySet: env.SECRET_KEY !== undefined,
@@ -93,7 +148,20 @@ function toConfig(env: z.infer<typeof schema>) {
       openRegistration: env.OPEN_REGISTRATION,
       maxFailedLogins: env.MAX_FAILED_LOGINS,
       lockoutSeconds: env.LOCKOUT_MINUTES * 60,
+      resetTokenTtlSeconds: env.RESET_TOKEN_EXPIRE_MINUTES * 60,
+      rateLimitPerMinute: env.AUTH_RATE_LIMIT_PER_MINUTE,
+      rateLimitRedisPrefix: env.RATE_LIMIT_REDIS_PREFIX,
+      firstSuperuser: env.FIRST_SUPERUSER_EMAIL
+        ? {
+            email: env.FIRST_SUPERUSER_EMAIL,
+            username: env.FIRST_SUPERUSER_USERNAME,
+            password: env.FIRST_SUPERUSER_PASSWORD ?? '',
+          }
+        : undefined,
     },
+    orders: { idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_HOURS * 3600 },
+    mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM, publicBaseUrl: env.PUBLIC_BASE_URL },
+    redisUrl: env.REDIS_URL,
   };
 }
 
@@ -107,7 +175,9 @@ export class ConfigError extends Error {
 
 /** Validates the environment once and returns the typed configuration, or throws ConfigError. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(env);
+  // `VAR=` in a .env file means "not set", so the documented default applies.
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = schema.safeParse(given);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`));
   }

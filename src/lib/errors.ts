@@ -17,9 +17,23 @@ export type ErrorCode =
   | 'EMAIL_TAKEN'
   | 'USERNAME_TAKEN'
   | 'USER_NOT_FOUND'
+  | 'INVALID_REFRESH_TOKEN'
+  | 'INVALID_RESET_TOKEN'
+  | 'LAST_SUPERUSER'
+  | 'CATEGORY_NOT_FOUND'
+  | 'PRODUCT_NOT_FOUND'
+  | 'ORDER_NOT_FOUND'
+  | 'POST_NOT_FOUND'
+  | 'SLUG_TAKEN'
+  | 'CATEGORY_IN_USE'
+  | 'PRODUCT_IN_USE'
+  | 'INSUFFICIENT_STOCK'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'INVALID_STATUS_TRANSITION'
   | 'CONFLICT'
   | 'RATE_LIMITED'
   | 'SERVICE_UNAVAILABLE'
+  | 'REQUEST_TIMEOUT'
   | 'INTERNAL_ERROR';
 
 /** Where an invalid value was found, mirrored in `ErrorResponse.details`. */

@@ -1,7 +1,12 @@
 import { createDatabase, migrateLatest } from '../../src/data-access/database';
+import { startContractCoverage } from './contract-coverage';
 
-/** Migrates the shared PostgreSQL test database once; embedded runs migrate a fresh in-memory database per file. */
+/**
+ * Starts the run's contract coverage record, then migrates the shared PostgreSQL test database once; embedded runs
+ * migrate a fresh in-memory database per file.
+ */
 export default async function globalSetup(): Promise<void> {
+  startContractCoverage();
   const url = process.env.TEST_DATABASE_URL;
   if (!url) return;
   const db = createDatabase({

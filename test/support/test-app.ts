@@ -8,6 +8,7 @@ import type { AppDeps } from '../../src/http/deps';
 import { loadConfig, type Config } from '../../src/lib/config';
 import { createLogger } from '../../src/lib/logger';
 import type { Clock } from '../../src/lib/clock';
+import { recordContractCoverage } from './contract-coverage';
 
 /** A winston transport that keeps every log entry in memory, so tests can read what was logged. */
 export class MemoryTransport extends Transport {
@@ -37,6 +38,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
     DATA_DIR: ':memory:',
     SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789',
     BCRYPT_ROUNDS: '4',
+    // High enough that no suite trips it by accident; the rate limit tests lower it.
+    AUTH_RATE_LIMIT_PER_MINUTE: '100000',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl, DB_POOL_MIN: '0' } : {}),
     ...env,
   });
@@ -65,6 +68,7 @@ export async function startTestApp(
   const clock = new ManualClock();
   const deps: AppDeps = { config, db, logger, clock, lifecycle: { isDraining: () => false }, ...options.deps };
   const server = createApp(deps).listen(0, '127.0.0.1');
+  recordContractCoverage(server);
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

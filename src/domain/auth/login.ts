@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../data-access/database';
 import { insertRefreshToken } from '../../data-access/refresh-tokens-repository';
-import { clearFailedLogins, findUserByLogin, recordFailedLogin, type UserRecord } from '../../data-access/users-repository';
+import {
+  clearFailedLogins,
+  findUserByLogin,
+  recordFailedLogin,
+  type UserRecord,
+} from '../../data-access/users-repository';
 import type { Clock } from '../../lib/clock';
 import type { Config } from '../../lib/config';
 import { AppError } from '../../lib/errors';
@@ -14,19 +19,12 @@ export type TokenPair = { accessToken: string; expiresIn: number; refreshToken: 
 
 /** Logs a user in: find them, refuse a locked account, check the password (counting failures), then issue tokens. */
 export async function login(deps: AuthDeps, username: string, password: string): Promise<TokenPair> {
-  const now = deps.clock.now();
   const user = await findUserByLogin(deps.db, username);
   if (!user) {
     await verifyPassword(password, await dummyHash(deps.config.auth.bcryptRounds));
     throw invalidCredentials();
   }
-  assertNotLocked(user, now);
-  if (!(await verifyPassword(password, user.hashedPassword))) {
-    const lockUntil = new Date(now.getTime() + deps.config.auth.lockoutSeconds * 1000);
-    const updated = await recordFailedLogin(deps.db, user.id, now, deps.config.auth.maxFailedLogins, lockUntil);
-    assertNotLocked(updated, now);
-    throw invalidCredentials();
-  }
+  if (!(await verifyPasswordWithLockout(deps, user, password))) throw invalidCredentials();
   if (!user.isActive) throw new AppError('INACTIVE_USER', 'This account is deactivated.');
   if (user.failedLoginCount > 0 || user.lockedUntil) await clearFailedLogins(deps.db, user.id);
   return issueTokenPair(deps, user.id, randomUUID());
@@ -49,6 +47,17 @@ export async function issueTokenPair(deps: AuthDeps, userId: number, familyId: s
     refreshToken,
     refreshExpiresIn: refreshTokenTtlSeconds,
   };
+}
+
+/** Checks a user's password under the lockout rules: a locked account is refused, a failure counts towards the lock. */
+export async function verifyPasswordWithLockout(deps: AuthDeps, user: UserRecord, password: string): Promise<boolean> {
+  const now = deps.clock.now();
+  assertNotLocked(user, now);
+  if (await verifyPassword(password, user.hashedPassword)) return true;
+  const lockUntil = new Date(now.getTime() + deps.config.auth.lockoutSeconds * 1000);
+  const updated = await recordFailedLogin(deps.db, user.id, now, deps.config.auth.maxFailedLogins, lockUntil);
+  assertNotLocked(updated, now);
+  return false;
 }
 
 function assertNotLocked(user: UserRecord, now: Date): void {

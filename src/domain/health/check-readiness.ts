@@ -22,12 +22,18 @@ export async function runCheck(probe: () => Promise<unknown>, timeoutMs: number)
   }
 }
 
-/** Checks every required dependency; the process is ready when all are up and it is not draining. */
+/** Checks every required dependency in parallel; the process is ready when all are up and it is not draining. */
 export async function checkReadiness(deps: {
   db: Db;
+  redis?: { ping: () => Promise<unknown> };
   timeoutMs: number;
   isDraining: () => boolean;
 }): Promise<Readiness> {
-  const database = await runCheck(() => pingDatabase(deps.db), deps.timeoutMs);
-  return { ready: database.status === 'up' && !deps.isDraining(), checks: { database } };
+  const redisClient = deps.redis;
+  const [database, redis] = await Promise.all([
+    runCheck(() => pingDatabase(deps.db), deps.timeoutMs),
+    redisClient ? runCheck(() => redisClient.ping(), deps.timeoutMs) : undefined,
+  ]);
+  const allUp = database.status === 'up' && (!redis || redis.status === 'up');
+  return { ready: allUp && !deps.isDraining(), checks: redis ? { database, redis } : { database } };
 }

@@ -1,10 +1,36 @@
+import { availableParallelism } from 'node:os';
 import bcrypt from 'bcrypt';
 import { AppError } from '../../lib/errors';
 import { passwordViolations } from './password-policy';
 
+/** Runs at most `max` tasks at once; the others wait their turn in arrival order. */
+export function concurrencyLimit(max: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (active < max) active += 1;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      // A finished task hands its slot straight to the next waiter, so `active` never exceeds `max`.
+      const next = waiting.shift();
+      if (next) next();
+      else active -= 1;
+    }
+  };
+}
+
+/**
+ * bcrypt runs on libuv's thread pool, off the event loop; left alone a burst of logins would still take every core
+ * from it. One core is kept free for the event loop, so the API stays responsive while passwords are checked.
+ */
+export const BCRYPT_CONCURRENCY = Math.max(1, availableParallelism() - 1);
+const bcryptSlot = concurrencyLimit(BCRYPT_CONCURRENCY);
+
 /** Hashes a password that passed the policy, with bcrypt's async API (off the event loop). */
 export async function hashPassword(password: string, rounds: number): Promise<string> {
-  return bcrypt.hash(password, rounds);
+  return bcryptSlot(() => bcrypt.hash(password, rounds));
 }
 
 /** Throws VALIDATION_ERROR naming each broken rule, so nothing is ever silently truncated by bcrypt. */
@@ -16,10 +42,10 @@ export function assertPasswordPolicy(password: string, field = 'password'): void
 /** Compares a password with a hash; a password over bcrypt's 72 bytes never matches. */
 export async function verifyPassword(password: string, hash: string): Promise<boolean> {
   if (Buffer.byteLength(password, 'utf8') > 72) {
-    await bcrypt.compare('', hash);
+    await bcryptSlot(() => bcrypt.compare('', hash));
     return false;
   }
-  return bcrypt.compare(password, hash);
+  return bcryptSlot(() => bcrypt.compare(password, hash));
 }
 
 const dummyHashes = new Map<number, Promise<string>>();
@@ -28,7 +54,7 @@ const dummyHashes = new Map<number, Promise<string>>();
 export function dummyHash(rounds: number): Promise<string> {
   let hash = dummyHashes.get(rounds);
   if (!hash) {
-    hash = bcrypt.hash('dummy-password-for-timing', rounds);
+    hash = hashPassword('dummy-password-for-timing', rounds);
     dummyHashes.set(rounds, hash);
   }
   return hash;

@@ -28,7 +28,9 @@ export async function registerUser(
 
 /** Turns a unique-index violation on users into EMAIL_TAKEN or USERNAME_TAKEN; other errors pass through. */
 export function uniqueViolationToError(err: unknown): unknown {
-  if (isUniqueViolation(err, USER_UNIQUE.email)) return new AppError('EMAIL_TAKEN', 'This email is already registered.');
-  if (isUniqueViolation(err, USER_UNIQUE.username)) return new AppError('USERNAME_TAKEN', 'This username is already taken.');
+  if (isUniqueViolation(err, USER_UNIQUE.email))
+    return new AppError('EMAIL_TAKEN', 'This email is already registered.');
+  if (isUniqueViolation(err, USER_UNIQUE.username))
+    return new AppError('USERNAME_TAKEN', 'This username is already taken.');
   return err;
 }

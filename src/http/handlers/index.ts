@@ -1,14 +1,21 @@
 import type { AppDeps } from '../deps';
+import type { Metrics } from '../metrics';
 import type { Handlers } from '../operations';
 import { authHandlers } from './auth';
+import { catalogHandlers } from './catalog';
 import { metaHandlers } from './meta';
+import { ordersHandlers } from './orders';
+import { postsHandlers } from './posts';
 import { usersHandlers } from './users';
 
 /** Every operation's handler, one module per spec tag; `satisfies Handlers` makes a missing one fail `tsc`. */
-export function createHandlers(deps: AppDeps) {
+export function createHandlers(deps: AppDeps & { metrics: Metrics }) {
   return {
     ...metaHandlers(deps),
     ...authHandlers(deps),
     ...usersHandlers(deps),
+    ...catalogHandlers(deps),
+    ...ordersHandlers(deps),
+    ...postsHandlers(deps),
   } satisfies Handlers;
 }

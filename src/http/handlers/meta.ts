@@ -1,16 +1,32 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { checkReadiness } from '../../domain/health/check-readiness';
+import { AppError } from '../../lib/errors';
 import { errorBody } from '../error-handler';
 import type { PartialHandlers } from '../operations';
 import type { AppDeps } from '../deps';
+import type { Metrics } from '../metrics';
 
-/** Handlers of the `meta` tag: liveness and readiness. */
-export function metaHandlers(deps: AppDeps) {
+/** Handlers of the `meta` tag: metrics, liveness and readiness. */
+export function metaHandlers(deps: AppDeps & { metrics: Metrics }) {
   return {
+    getMetrics: async ({ authorization }) => {
+      const token = deps.config.metricsToken;
+      if (token && !safeEqual(authorization ?? '', `Bearer ${token}`)) {
+        throw new AppError('NOT_AUTHENTICATED', 'A valid metrics token is required.');
+      }
+      return {
+        status: 200,
+        headers: { 'Content-Type': deps.metrics.registry.contentType },
+        body: await deps.metrics.registry.metrics(),
+      };
+    },
+
     getHealth: async () => ({ status: 200, body: { status: 'healthy', timestamp: deps.clock.now().toISOString() } }),
 
     getReadiness: async ({ requestId }) => {
       const readiness = await checkReadiness({
         db: deps.db,
+        redis: deps.redis,
         timeoutMs: deps.config.readinessTimeoutMs,
         isDraining: deps.lifecycle.isDraining,
       });
@@ -29,3 +45,7 @@ export function metaHandlers(deps: AppDeps) {
     },
   } satisfies PartialHandlers;
 }
+
+// Compares digests so neither the token's content nor its length leaks through timing.
+const digest = (value: string) => createHash('sha256').update(value).digest();
+const safeEqual = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));

@@ -1,0 +1,99 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { apiCompare, type Diff } from 'api-smart-diff';
+import YAML from 'yaml';
+
+type Doc = Record<string, unknown> & { info?: { version?: string } };
+
+/** One change between two versions of the spec, as the diff library classifies it. */
+export type SpecChange = { type: Diff['type']; where: string; description: string };
+
+export type SpecDiff = {
+  changes: SpecChange[];
+  breaking: SpecChange[];
+  versions: [string, string];
+  majorRaised: boolean;
+  /** False when the spec breaks its clients without raising the major number of `info.version`. */
+  ok: boolean;
+};
+
+// Component changes show up again, resolved, under every operation that uses them; listing both repeats each one.
+const REPEATED_UNDER_PATHS = /^components\/(schemas|responses|parameters|headers|examples|requestBodies)\b/;
+const METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
+
+const major = (version: string) => Number.parseInt(version.split('.')[0] ?? '', 10);
+
+function locate(diff: Diff): string {
+  const [root, route, method] = diff.path.map(String);
+  if (root === 'paths' && route && method && METHODS.has(method)) return `${method.toUpperCase()} ${route}`;
+  if (root === 'paths' && route) return route;
+  return diff.path.join('.');
+}
+
+/** Compares two parsed specs with api-smart-diff and decides whether the change set may ship under the new version. */
+export function compareSpecs(before: Doc, after: Doc): SpecDiff {
+  const { diffs } = apiCompare(structuredClone(before), structuredClone(after));
+  const seen = new Set<string>();
+  const changes: SpecChange[] = [];
+  for (const diff of diffs) {
+    if (REPEATED_UNDER_PATHS.test(diff.path.join('/'))) continue;
+    const detail = `${diff.action} ${diff.path.slice(3).join('.')}`.trim();
+    // The library leaves edits of examples unclassified; they document, they do not change the contract.
+    const isExample = diff.path.some((segment) => segment === 'example' || segment === 'examples');
+    const type = isExample && diff.type === 'unclassified' ? 'annotation' : diff.type;
+    const change = { type, where: locate(diff), description: diff.description || detail };
+    const key = `${change.type}|${change.where}|${change.description}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    changes.push(change);
+  }
+  const versions: [string, string] = [String(before.info?.version ?? '0'), String(after.info?.version ?? '0')];
+  const majorRaised = major(versions[1]) > major(versions[0]);
+  const breaking = changes.filter((c) => c.type === 'breaking');
+  return { changes, breaking, versions, majorRaised, ok: breaking.length === 0 || majorRaised };
+}
+
+/** Prints the changes grouped by class, breaking first. */
+export function formatSpecDiff(result: SpecDiff, label: string): string {
+  const lines = [`spec changes ${label} (info.version ${result.versions[0]} -> ${result.versions[1]})`];
+  for (const type of ['breaking', 'non-breaking', 'deprecated', 'unclassified', 'annotation'] as const) {
+    const group = result.changes.filter((c) => c.type === type);
+    if (group.length === 0) continue;
+    lines.push(`${type} (${group.length}):`);
+    for (const change of group) lines.push(`  ${change.where}: ${change.description}`);
+  }
+  if (result.changes.length === 0) lines.push('no changes');
+  if (result.breaking.length && result.majorRaised)
+    lines.push('breaking changes allowed: the major version was raised');
+  if (!result.ok)
+    lines.push(`${result.breaking.length} breaking change(s): make them compatible or raise the major of info.version`);
+  return lines.join('\n');
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const specFile = 'openapi/openapi.yaml';
+  const baseFileIndex = args.indexOf('--base-file');
+  const base = baseFileIndex >= 0 ? undefined : (args[0] ?? 'HEAD');
+  let beforeText: string;
+  if (base === undefined) beforeText = fs.readFileSync(args[baseFileIndex + 1] ?? '', 'utf8');
+  else {
+    try {
+      execFileSync('git', ['rev-parse', '--verify', '--quiet', `${base}^{commit}`], { stdio: 'pipe' });
+    } catch {
+      console.error(`not a commit: ${base}`);
+      process.exit(2);
+    }
+    try {
+      beforeText = execFileSync('git', ['show', `${base}:./${specFile}`], { encoding: 'utf8', stdio: 'pipe' });
+    } catch {
+      console.log(`${specFile} does not exist at ${base}: nothing to compare`);
+      return;
+    }
+  }
+  const result = compareSpecs(YAML.parse(beforeText) as Doc, YAML.parse(fs.readFileSync(specFile, 'utf8')) as Doc);
+  console.log(formatSpecDiff(result, base ? `since ${base}` : 'since the base file'));
+  if (!result.ok) process.exit(1);
+}
+
+if (require.main === module) main();

@@ -1,0 +1,210 @@
+import type { Knex } from 'knex';
+import type { PageRequest, SortKey } from '../domain/listing';
+import type { DbOrTx } from './database';
+import { likeContains, orderAndPage } from './listing';
+
+/** A product with its category's summary, as the domain sees it. */
+export type ProductRecord = {
+  id: number;
+  name: string;
+  description: string | null;
+  priceCents: number;
+  currency: string;
+  stock: number;
+  categoryId: number | null;
+  category: { id: number; name: string; slug: string } | null;
+  isActive: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+/** The writable fields of a product. */
+export type ProductFields = {
+  name: string;
+  description: string | null;
+  priceCents: number;
+  currency: string;
+  stock: number;
+  categoryId: number | null;
+  isActive: boolean;
+};
+
+/** The filters of a product listing; each one given narrows the result. */
+export type ProductFilter = {
+  categoryId?: number;
+  minPriceCents?: number;
+  maxPriceCents?: number;
+  q?: string;
+  inStock?: boolean;
+  isActive?: boolean;
+};
+
+/** What an order needs of a product: its snapshot fields and whether it is on sale. */
+export type OrderableProduct = { id: number; name: string; priceCents: number; currency: string; isActive: boolean };
+
+/** The foreign key from order items that keeps an ordered product from being deleted. */
+export const ORDER_ITEMS_PRODUCT_FK = 'order_items_product_id_foreign';
+
+/** API sort field -> column of the listing query. */
+export const PRODUCT_SORT_COLUMNS = { price_cents: 'p.price_cents', created_at: 'p.created_at', name: 'p.name' };
+
+const COLUMNS = [
+  'p.id',
+  'p.name',
+  'p.description',
+  'p.price_cents',
+  'p.currency',
+  'p.stock',
+  'p.category_id',
+  'p.is_active',
+  'p.created_at',
+  'p.updated_at',
+  'c.name as category_name',
+  'c.slug as category_slug',
+] as const;
+
+type Row = {
+  id: number;
+  name: string;
+  description: string | null;
+  price_cents: number;
+  currency: string;
+  stock: number;
+  category_id: number | null;
+  is_active: boolean;
+  created_at: Date | string;
+  updated_at: Date | string;
+  category_name: string | null;
+  category_slug: string | null;
+};
+
+const toRecord = (row: Row): ProductRecord => ({
+  id: Number(row.id),
+  name: row.name,
+  description: row.description,
+  priceCents: Number(row.price_cents),
+  currency: row.currency,
+  stock: Number(row.stock),
+  categoryId: row.category_id === null ? null : Number(row.category_id),
+  category:
+    row.category_id === null || row.category_name === null || row.category_slug === null
+      ? null
+      : { id: Number(row.category_id), name: row.category_name, slug: row.category_slug },
+  isActive: row.is_active,
+  createdAt: new Date(row.created_at),
+  updatedAt: new Date(row.updated_at),
+});
+
+const toColumns = (fields: Partial<ProductFields>) => ({
+  name: fields.name,
+  description: fields.description,
+  price_cents: fields.priceCents,
+  currency: fields.currency,
+  stock: fields.stock,
+  category_id: fields.categoryId,
+  is_active: fields.isActive,
+});
+
+// One LEFT JOIN nests the category of every row; no query per product.
+const selectProducts = (db: DbOrTx) =>
+  db('products as p').leftJoin('categories as c', 'c.id', 'p.category_id').select(COLUMNS);
+
+function applyFilter(query: Knex.QueryBuilder, filter: ProductFilter): Knex.QueryBuilder {
+  if (filter.categoryId !== undefined) query.where('p.category_id', filter.categoryId);
+  if (filter.minPriceCents !== undefined) query.where('p.price_cents', '>=', filter.minPriceCents);
+  if (filter.maxPriceCents !== undefined) query.where('p.price_cents', '<=', filter.maxPriceCents);
+  if (filter.inStock !== undefined) query.where('p.stock', filter.inStock ? '>' : '=', 0);
+  if (filter.isActive !== undefined) query.where('p.is_active', filter.isActive);
+  // search_text is lower(name || newline || description), see migration 004.
+  if (filter.q !== undefined) query.whereRaw('p.search_text LIKE lower(?)', [likeContains(filter.q)]);
+  return query;
+}
+
+/** Inserts a product and returns its id; the category foreign key rejects an unknown category. */
+export async function insertProduct(db: DbOrTx, fields: ProductFields): Promise<number> {
+  const [row] = await db('products').insert(toColumns(fields)).returning('id');
+  return Number((row as { id: number }).id);
+}
+
+/** Finds a product with its category summary. */
+export async function findProductById(db: DbOrTx, id: number): Promise<ProductRecord | undefined> {
+  const row = (await selectProducts(db).where('p.id', id).first()) as Row | undefined;
+  return row && toRecord(row);
+}
+
+/** Updates the given fields and `updated_at`; false when the product does not exist. */
+export async function updateProduct(db: DbOrTx, id: number, fields: Partial<ProductFields>): Promise<boolean> {
+  const updated = await db('products')
+    .where({ id })
+    .update({ ...toColumns(fields), updated_at: db.fn.now() });
+  return updated === 1;
+}
+
+/** Deletes a product; the number of rows deleted. Order items referencing it make this throw (RESTRICT). */
+export async function deleteProduct(db: DbOrTx, id: number): Promise<number> {
+  const rows = await db('products').where({ id }).delete().returning('id');
+  return rows.length;
+}
+
+/** One page of products matching the filter in the given order, and how many match; all in SQL. */
+export async function listProducts(
+  db: DbOrTx,
+  filter: ProductFilter,
+  sort: SortKey[],
+  page: PageRequest,
+): Promise<{ items: ProductRecord[]; total: number }> {
+  // Deferred join: the window of ids comes from an index-only scan, so a deep offset skips index entries, not rows;
+  // only the page's own rows are then read and joined to their category.
+  const pageIds = orderAndPage(applyFilter(db('products as p').select('p.id'), filter), sort, page, 'p.id');
+  const pageRows = selectProducts(db).join(pageIds.as('page'), 'page.id', 'p.id');
+  const [rows, [count]] = await Promise.all([
+    orderAndPage(pageRows, sort, { skip: 0, limit: page.limit }, 'p.id'),
+    applyFilter(db('products as p').count({ total: '*' }), filter),
+  ]);
+  return { items: (rows as Row[]).map(toRecord), total: Number((count as { total?: number })?.total ?? 0) };
+}
+
+const ORDERABLE_COLUMNS = ['id', 'name', 'price_cents', 'currency', 'is_active'] as const;
+
+type OrderableRow = { id: number; name: string; price_cents: number; currency: string; is_active: boolean };
+
+const toOrderable = (row: OrderableRow): OrderableProduct => ({
+  id: Number(row.id),
+  name: row.name,
+  priceCents: Number(row.price_cents),
+  currency: row.currency,
+  isActive: row.is_active,
+});
+
+/** The orderable view of the given products (missing ids are simply absent). */
+export async function findOrderableProducts(db: DbOrTx, ids: number[]): Promise<OrderableProduct[]> {
+  const rows = (await db('products').select(ORDERABLE_COLUMNS).whereIn('id', ids)) as OrderableRow[];
+  return rows.map(toOrderable);
+}
+
+/**
+ * Takes `quantity` out of stock only if that much is there, in one conditional UPDATE (which also locks the row);
+ * returns the product as it is now, or undefined when the stock is short.
+ */
+export async function takeStock(
+  db: DbOrTx,
+  productId: number,
+  quantity: number,
+): Promise<OrderableProduct | undefined> {
+  const [row] = (await db('products')
+    .where({ id: productId })
+    .andWhere('stock', '>=', quantity)
+    .update({ stock: db.raw('stock - ?', [quantity]), updated_at: db.fn.now() })
+    .returning(ORDERABLE_COLUMNS)) as OrderableRow[];
+  return row && toOrderable(row);
+}
+
+/** Puts quantities back into stock, one product at a time in ascending id order (the order stock is taken in). */
+export async function returnStock(db: DbOrTx, items: { productId: number; quantity: number }[]): Promise<void> {
+  const sorted = [...items].sort((a, b) => a.productId - b.productId);
+  for (const item of sorted) {
+    await db('products')
+      .where({ id: item.productId })
+      .update({ stock: db.raw('stock + ?', [item.quantity]), updated_at: db.fn.now() });
+  }
+}

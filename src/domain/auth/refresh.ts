@@ -1,0 +1,43 @@
+import {
+  findRefreshTokenByHash,
+  revokeRefreshFamily,
+  spendRefreshToken,
+} from '../../data-access/refresh-tokens-repository';
+import { findUserById } from '../../data-access/users-repository';
+import { AppError } from '../../lib/errors';
+import { issueTokenPair, type AuthDeps, type TokenPair } from './login';
+import { hashToken } from './tokens';
+
+/** Rotates a refresh token: spends it and issues a new pair of its family; a spent token revokes the whole family. */
+export async function refreshTokens(deps: AuthDeps, refreshToken: string): Promise<TokenPair> {
+  const now = deps.clock.now();
+  const stored = await findRefreshTokenByHash(deps.db, hashToken(refreshToken));
+  if (!stored || stored.revokedAt || stored.expiresAt <= now) throw invalidRefreshToken();
+  if (stored.spentAt) {
+    await revokeRefreshFamily(deps.db, stored.familyId, now);
+    throw invalidRefreshToken();
+  }
+  const user = await findUserById(deps.db, stored.userId);
+  if (!user) throw invalidRefreshToken();
+  if (!user.isActive) throw new AppError('INACTIVE_USER', 'This account is deactivated.');
+  // The conditional spend decides a race between two requests with one token: the loser counts as a reuse.
+  const pair = await deps.db.transaction(async (trx) =>
+    (await spendRefreshToken(trx, stored.id, now))
+      ? issueTokenPair({ ...deps, db: trx }, user.id, stored.familyId)
+      : null,
+  );
+  if (!pair) {
+    await revokeRefreshFamily(deps.db, stored.familyId, now);
+    throw invalidRefreshToken();
+  }
+  return pair;
+}
+
+/** Revokes the family of a refresh token; unknown tokens are ignored, so logging out twice is harmless. */
+export async function logout(deps: Pick<AuthDeps, 'db' | 'clock'>, refreshToken: string): Promise<void> {
+  const stored = await findRefreshTokenByHash(deps.db, hashToken(refreshToken));
+  if (stored) await revokeRefreshFamily(deps.db, stored.familyId, deps.clock.now());
+}
+
+const invalidRefreshToken = () =>
+  new AppError('INVALID_REFRESH_TOKEN', 'The refresh token is invalid, expired or already used.');

@@ -1,0 +1,102 @@
+import { isForeignKeyViolation, type Db } from '../../data-access/database';
+import { PRODUCTS_CATEGORY_FK } from '../../data-access/categories-repository';
+import {
+  ORDER_ITEMS_PRODUCT_FK,
+  PRODUCT_SORT_COLUMNS,
+  deleteProduct as deleteProductRow,
+  findProductById,
+  insertProduct,
+  listProducts as listProductRows,
+  updateProduct as updateProductRow,
+  type ProductFields,
+  type ProductFilter,
+  type ProductRecord,
+} from '../../data-access/products-repository';
+import { AppError } from '../../lib/errors';
+import type { Actor } from '../actor';
+import { parseSort, toPage, type Page, type PageRequest } from '../listing';
+
+type Deps = { db: Db };
+
+/** What listProducts accepts besides the page: the filters and the sort. */
+export type ProductQuery = PageRequest & ProductFilter & { sort?: string };
+
+/**
+ * Lists products in SQL. Only superusers see inactive products and filter on `is_active`; for anyone else the list
+ * is limited to active products, so asking them for inactive ones yields an empty page.
+ */
+export async function listProducts(
+  deps: Deps,
+  viewer: Actor | undefined,
+  query: ProductQuery,
+): Promise<Page<ProductRecord>> {
+  assertPriceRange(query.minPriceCents, query.maxPriceCents);
+  const sort = parseSort(query.sort, PRODUCT_SORT_COLUMNS, [{ column: 'p.id', direction: 'asc' }]);
+  const seesInactive = viewer?.isSuperuser === true;
+  if (!seesInactive && query.isActive === false) return toPage([], 0, query);
+  const filter: ProductFilter = {
+    categoryId: query.categoryId,
+    minPriceCents: query.minPriceCents,
+    maxPriceCents: query.maxPriceCents,
+    q: query.q,
+    inStock: query.inStock,
+    isActive: seesInactive ? query.isActive : true,
+  };
+  const { items, total } = await listProductRows(deps.db, filter, sort, query);
+  return toPage(items, total, query);
+}
+
+/** Finds a product; an inactive one is PRODUCT_NOT_FOUND to everyone but superusers. */
+export async function getProduct(deps: Deps, viewer: Actor | undefined, id: number): Promise<ProductRecord> {
+  const product = await findProductById(deps.db, id);
+  if (!product || (!product.isActive && !viewer?.isSuperuser)) notFound();
+  return product;
+}
+
+/** Creates a product; an unknown category is a validation error on `category_id`. */
+export async function createProduct(deps: Deps, fields: ProductFields): Promise<ProductRecord> {
+  const id = await withCategoryCheck(() => insertProduct(deps.db, fields));
+  return (await findProductById(deps.db, id)) ?? notFound();
+}
+
+/** Updates the given fields (all of them for a replacement) and bumps `updated_at`. */
+export async function updateProduct(deps: Deps, id: number, fields: Partial<ProductFields>): Promise<ProductRecord> {
+  const updated = await withCategoryCheck(() => updateProductRow(deps.db, id, fields));
+  if (!updated) notFound();
+  return (await findProductById(deps.db, id)) ?? notFound();
+}
+
+/** Deletes a product no order mentions; one that orders mention is PRODUCT_IN_USE (the order items' foreign key). */
+export async function deleteProduct(deps: Deps, id: number): Promise<void> {
+  let deleted: number;
+  try {
+    deleted = await deleteProductRow(deps.db, id);
+  } catch (err) {
+    if (!isForeignKeyViolation(err, ORDER_ITEMS_PRODUCT_FK)) throw err;
+    throw new AppError('PRODUCT_IN_USE', 'Orders mention this product; deactivate it with is_active=false instead.');
+  }
+  if (deleted === 0) notFound();
+}
+
+function assertPriceRange(min: number | undefined, max: number | undefined): void {
+  if (min !== undefined && max !== undefined && min > max) {
+    throw new AppError('VALIDATION_ERROR', 'The price range is empty.', [
+      { location: 'query', path: '/min_price_cents', message: 'must not exceed max_price_cents' },
+    ]);
+  }
+}
+
+async function withCategoryCheck<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (!isForeignKeyViolation(err, PRODUCTS_CATEGORY_FK)) throw err;
+    throw new AppError('VALIDATION_ERROR', 'The category does not exist.', [
+      { location: 'body', path: '/category_id', message: 'no category has this id' },
+    ]);
+  }
+}
+
+function notFound(): never {
+  throw new AppError('PRODUCT_NOT_FOUND', 'The product does not exist.');
+}

@@ -1,0 +1,144 @@
+import type { Db, DbOrTx } from '../../data-access/database';
+import {
+  attachOrderToKey,
+  claimIdempotencyKey,
+  findIdempotencyKey,
+} from '../../data-access/idempotency-keys-repository';
+import {
+  findOrderById,
+  insertOrder,
+  insertOrderItems,
+  settleOrderTotal,
+  type OrderRecord,
+} from '../../data-access/orders-repository';
+import { findOrderableProducts, takeStock, type OrderableProduct } from '../../data-access/products-repository';
+import type { Clock } from '../../lib/clock';
+import { AppError, type ErrorDetail } from '../../lib/errors';
+import type { Actor } from '../actor';
+import { requestFingerprint } from './idempotency';
+
+export type OrderDeps = { db: Db; clock: Clock; idempotencyTtlSeconds: number };
+
+/** One requested line: which product and how many. */
+export type OrderLine = { productId: number; quantity: number };
+
+/** The order, and whether it is the replay of an earlier request with the same Idempotency-Key. */
+export type PlacedOrder = { order: OrderRecord; replayed: boolean };
+
+/**
+ * Places an order in one transaction: claim the idempotency key (or replay its order), check the products, take
+ * the stock in ascending product id order, then store the order with catalog prices and a total computed in SQL.
+ */
+export async function createOrder(
+  deps: OrderDeps,
+  actor: Actor,
+  lines: OrderLine[],
+  idempotencyKey?: string,
+): Promise<PlacedOrder> {
+  assertDistinctProducts(lines);
+  return deps.db.transaction(async (tx) => {
+    if (idempotencyKey !== undefined) {
+      const replay = await claimOrReplay(deps, tx, actor, idempotencyKey, requestFingerprint(lines));
+      if (replay) return { order: replay, replayed: true };
+    }
+    const productIds = lines.map((line) => line.productId);
+    assertOrderable(lines, await findOrderableProducts(tx, productIds));
+    const locked = await takeStockInIdOrder(tx, lines);
+    // Checked again on the locked rows: names, prices and currencies are snapshotted from these.
+    assertOrderable(lines, locked);
+    const orderId = await insertOrder(tx, { userId: actor.id, currency: locked[0]?.currency ?? '' });
+    await insertOrderItems(tx, orderId, snapshotItems(lines, locked));
+    await settleOrderTotal(tx, orderId);
+    if (idempotencyKey !== undefined) await attachOrderToKey(tx, actor.id, idempotencyKey, orderId);
+    const order = await findOrderById(tx, orderId);
+    if (!order) throw new Error(`order ${orderId} vanished inside its own transaction`);
+    return { order, replayed: false };
+  });
+}
+
+// Insert-first: the unique (user_id, key) index makes a racing twin wait here until the first one commits.
+async function claimOrReplay(
+  deps: OrderDeps,
+  tx: DbOrTx,
+  actor: Actor,
+  key: string,
+  requestHash: string,
+): Promise<OrderRecord | undefined> {
+  const now = deps.clock.now();
+  const expiresAt = new Date(now.getTime() + deps.idempotencyTtlSeconds * 1000);
+  if (await claimIdempotencyKey(tx, { userId: actor.id, key, requestHash, now, expiresAt })) return undefined;
+  const existing = await findIdempotencyKey(tx, actor.id, key);
+  if (!existing || existing.requestHash !== requestHash) {
+    throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request.');
+  }
+  // The claim and its order commit together, so a live claim always has its order.
+  const order = existing.orderId === null ? undefined : await findOrderById(tx, existing.orderId);
+  if (!order) throw new Error(`the Idempotency-Key of user ${actor.id} has no order`);
+  return order;
+}
+
+function assertDistinctProducts(lines: OrderLine[]): void {
+  const seen = new Set<number>();
+  const details: ErrorDetail[] = [];
+  lines.forEach((line, index) => {
+    if (seen.has(line.productId)) details.push(itemDetail(index, `product ${line.productId} is already in the order`));
+    seen.add(line.productId);
+  });
+  if (details.length) throw new AppError('VALIDATION_ERROR', 'Each product may appear only once.', details);
+}
+
+function assertOrderable(lines: OrderLine[], products: OrderableProduct[]): void {
+  const byId = new Map(products.map((product) => [product.id, product]));
+  const currency = byId.get(lines[0]?.productId ?? 0)?.currency;
+  const details: ErrorDetail[] = [];
+  lines.forEach((line, index) => {
+    const product = byId.get(line.productId);
+    if (!product) details.push(itemDetail(index, `product ${line.productId} does not exist`));
+    else if (!product.isActive) details.push(itemDetail(index, `product ${line.productId} is not available`));
+    else if (currency !== undefined && product.currency !== currency) {
+      details.push(itemDetail(index, `product ${line.productId} is priced in ${product.currency}, not ${currency}`));
+    }
+  });
+  if (details.length) throw new AppError('VALIDATION_ERROR', 'Some items cannot be ordered.', details);
+}
+
+// Ascending id order means two orders never wait on each other's rows in opposite orders (no deadlocks).
+async function takeStockInIdOrder(tx: DbOrTx, lines: OrderLine[]): Promise<OrderableProduct[]> {
+  const locked: OrderableProduct[] = [];
+  const sorted = [...lines].sort((a, b) => a.productId - b.productId);
+  for (const line of sorted) {
+    const product = await takeStock(tx, line.productId, line.quantity);
+    if (!product) {
+      const index = lines.indexOf(line);
+      throw new AppError('INSUFFICIENT_STOCK', `Not enough stock for product ${line.productId}.`, [
+        {
+          location: 'body',
+          path: `/items/${index}/quantity`,
+          message: `product ${line.productId} has fewer than ${line.quantity} in stock`,
+        },
+      ]);
+    }
+    locked.push(product);
+  }
+  return locked;
+}
+
+function snapshotItems(lines: OrderLine[], products: OrderableProduct[]) {
+  const byId = new Map(products.map((product) => [product.id, product]));
+  return lines.map((line) => {
+    const product = byId.get(line.productId);
+    if (!product) throw new Error(`product ${line.productId} was not locked`);
+    return {
+      productId: line.productId,
+      productName: product.name,
+      unitPriceCents: product.priceCents,
+      quantity: line.quantity,
+    };
+  });
+}
+
+const itemDetail = (index: number, message: string): ErrorDetail => ({
+  location: 'body',
+  path: `/items/${index}/product_id`,
+  message,
+});

@@ -1,0 +1,54 @@
+import type { RequestHandler } from 'express';
+import client from 'prom-client';
+import type { Db } from '../data-access/database';
+
+type TarnPool = { numUsed: () => number; numFree: () => number; numPendingAcquires: () => number };
+
+/** The process's Prometheus registry with request, database pool and default process metrics. */
+export type Metrics = { registry: client.Registry; middleware: RequestHandler };
+
+/** Creates a registry of its own (so several apps in one process never share counters) and the recording middleware. */
+export function createMetrics(db: Db): Metrics {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+  const labelNames = ['operation_id', 'method', 'status'] as const;
+  const duration = new client.Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Request duration in seconds, by operation, method and status.',
+    labelNames,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const requests = new client.Counter({
+    name: 'http_requests_total',
+    help: 'Requests served, by operation, method and status.',
+    labelNames,
+    registers: [registry],
+  });
+  const pool = () => (db.client as { pool?: TarnPool }).pool;
+  const poolGauge = (name: string, help: string, read: (p: TarnPool) => number) =>
+    new client.Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const p = pool();
+        this.set(p ? read(p) : 0);
+      },
+    });
+  poolGauge('db_pool_connections_used', 'Database connections in use.', (p) => p.numUsed());
+  poolGauge('db_pool_connections_free', 'Idle database connections.', (p) => p.numFree());
+  poolGauge('db_pool_acquires_pending', 'Requests waiting for a database connection.', (p) => p.numPendingAcquires());
+
+  const middleware: RequestHandler = (req, res, next) => {
+    const stop = duration.startTimer();
+    res.on('finish', () => {
+      // Unmatched routes share one label value, so a scan of random URLs cannot blow up cardinality.
+      const labels = { operation_id: req.operationId ?? 'unmatched', method: req.method, status: String(res.statusCode) };
+      stop(labels);
+      requests.inc(labels);
+    });
+    next();
+  };
+  return { registry, middleware };
+}

@@ -1,0 +1,169 @@
+import { createHash } from 'node:crypto';
+import { findUserById } from '../src/data-access/users-repository';
+import { buildUser, VALID_PASSWORD } from './support/factories';
+import { eventually, login, mailsTo, resetTokenFor } from './support/identity';
+import { startTestApp, unique, type TestApp } from './support/test-app';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp({ env: { PUBLIC_BASE_URL: 'https://shop.example.com/' } });
+});
+afterAll(async () => {
+  await t.close();
+});
+
+const NEW_PASSWORD = 'Brand-New-Horse-11';
+const requestReset = (email: string) => t.request.post('/api/v1/auth/password-reset/request').send({ email });
+const confirm = (token: string, password = NEW_PASSWORD) =>
+  t.request.post('/api/v1/auth/password-reset/confirm').send({ token, new_password: password });
+const loginStatus = async (username: string, password: string) =>
+  (await t.request.post('/api/v1/auth/login').send({ username, password })).status;
+
+describe('requestPasswordReset', () => {
+  test('when the email belongs to an active user, then it is 202 and a link with a stored-hashed token is emailed', async () => {
+    const user = await buildUser(t);
+    const res = await requestReset(user.email.toUpperCase());
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({
+      message: 'If an active account uses this email, a password reset link has been sent to it.',
+    });
+    const token = await resetTokenFor(t, user.email);
+    expect(mailsTo(t, user.email)[0]?.text).toContain(`https://shop.example.com/reset-password?token=${token}`);
+    expect(Buffer.from(token, 'base64url')).toHaveLength(32);
+    const rows = await t.db('password_reset_tokens').where({ user_id: user.id });
+    expect(rows).toHaveLength(1);
+    expect(rows[0].token_hash).toBe(createHash('sha256').update(token).digest('hex'));
+    expect(new Date(rows[0].expires_at).getTime()).toBe(t.clock.now().getTime() + 30 * 60 * 1000);
+  });
+
+  test('when the email is unknown, then it is the same 202 and nothing is emailed', async () => {
+    const known = await buildUser(t);
+    const unknownEmail = `${unique('nobody')}@example.com`;
+    const [unknownRes, knownRes] = [await requestReset(unknownEmail), await requestReset(known.email)];
+    expect(unknownRes.status).toBe(202);
+    expect(unknownRes.body).toEqual(knownRes.body);
+    await resetTokenFor(t, known.email);
+    expect(mailsTo(t, unknownEmail)).toEqual([]);
+  });
+
+  test('when the user is deactivated, then it is 202 and no token is issued', async () => {
+    const inactive = await buildUser(t, { isActive: false });
+    const marker = await buildUser(t);
+    expect((await requestReset(inactive.email)).status).toBe(202);
+    await requestReset(marker.email);
+    await resetTokenFor(t, marker.email);
+    expect(await t.db('password_reset_tokens').where({ user_id: inactive.id })).toHaveLength(0);
+  });
+
+  test('when a second reset is requested, then only the newest token works', async () => {
+    const user = await buildUser(t);
+    await requestReset(user.email);
+    const older = await resetTokenFor(t, user.email, 1);
+    await requestReset(user.email);
+    const newer = await resetTokenFor(t, user.email, 2);
+    expect((await confirm(older)).status).toBe(400);
+    expect((await confirm(newer)).status).toBe(204);
+  });
+
+  test('when the email is not an email, then it is 422', async () => {
+    const res = await requestReset('not-an-email');
+    expect(res.status).toBe(422);
+    expect(res.body.details).toContainEqual(expect.objectContaining({ location: 'body', path: '/email' }));
+  });
+
+  test('when sending the email fails, then the client still gets 202 and the failure is logged', async () => {
+    const failing = await startTestApp({ env: { SMTP_URL: 'smtp://127.0.0.1:9' } });
+    try {
+      const user = await buildUser(failing);
+      const res = await failing.request.post('/api/v1/auth/password-reset/request').send({ email: user.email });
+      expect(res.status).toBe(202);
+      const logged = await eventually(() =>
+        failing.logs.entries.find((entry) => entry.message === 'password reset request failed'),
+      );
+      expect(logged).toMatchObject({ level: 'error', request_id: res.headers['x-request-id'] });
+    } finally {
+      await failing.close();
+    }
+  });
+});
+
+describe('confirmPasswordReset', () => {
+  test('when the token is valid, then it is 204, the new password works, the old one does not and sessions are revoked', async () => {
+    const user = await buildUser(t);
+    const session = await login(t, user.username, VALID_PASSWORD);
+    await requestReset(user.email);
+    const token = await resetTokenFor(t, user.email);
+    t.clock.advance(1_000);
+    const res = await confirm(token);
+    expect(res.status).toBe(204);
+    expect(await loginStatus(user.username, VALID_PASSWORD)).toBe(401);
+    expect(await loginStatus(user.username, NEW_PASSWORD)).toBe(200);
+    const refreshed = await t.request.post('/api/v1/auth/refresh').send({ refresh_token: session.refresh_token });
+    expect(refreshed.status).toBe(401);
+    const me = await t.request.get('/api/v1/users/me').set('Authorization', `Bearer ${session.access_token}`);
+    expect(me.status).toBe(401);
+    const stored = await t.db('password_reset_tokens').where({ user_id: user.id }).first();
+    expect(stored.used_at).not.toBeNull();
+  });
+
+  test('when the token is used a second time, then it is 400 INVALID_RESET_TOKEN and the password stays', async () => {
+    const user = await buildUser(t);
+    await requestReset(user.email);
+    const token = await resetTokenFor(t, user.email);
+    expect((await confirm(token)).status).toBe(204);
+    const again = await confirm(token, 'Attacker-Horse-12');
+    expect(again.status).toBe(400);
+    expect(again.body.error_code).toBe('INVALID_RESET_TOKEN');
+    expect(await loginStatus(user.username, NEW_PASSWORD)).toBe(200);
+  });
+
+  test('when the token has expired by the clock, then it is 400 INVALID_RESET_TOKEN', async () => {
+    const user = await buildUser(t);
+    await requestReset(user.email);
+    const token = await resetTokenFor(t, user.email);
+    t.clock.advance(30 * 60 * 1000);
+    const res = await confirm(token);
+    expect(res.status).toBe(400);
+    expect(res.body.error_code).toBe('INVALID_RESET_TOKEN');
+    expect(await loginStatus(user.username, VALID_PASSWORD)).toBe(200);
+  });
+
+  test('when the token is unknown, then it is 400 INVALID_RESET_TOKEN', async () => {
+    const res = await confirm('Xv1bR9pZz4m3cH2y0oWq8T5kLrQe7uJ6nYdA0sE2Hh1');
+    expect(res.status).toBe(400);
+    expect(res.body.error_code).toBe('INVALID_RESET_TOKEN');
+  });
+
+  test('when the new password breaks the policy, then it is 422 naming the rules and the token is not spent', async () => {
+    const user = await buildUser(t);
+    await requestReset(user.email);
+    const token = await resetTokenFor(t, user.email);
+    const weak = await confirm(token, 'lowercaseonly');
+    expect(weak.status).toBe(422);
+    expect(weak.body.details).toContainEqual({
+      location: 'body',
+      path: '/new_password',
+      message: 'must contain a digit',
+    });
+    expect((await confirm(token)).status).toBe(204);
+  });
+
+  test('when the account is locked, then a reset clears the lockout at once', async () => {
+    const user = await buildUser(t);
+    for (let i = 0; i < 5; i++) await loginStatus(user.username, 'Wrong-Horse-9');
+    expect(await loginStatus(user.username, VALID_PASSWORD)).toBe(423);
+    await requestReset(user.email);
+    expect((await confirm(await resetTokenFor(t, user.email))).status).toBe(204);
+    expect(await findUserById(t.db, user.id)).toMatchObject({ failedLoginCount: 0, lockedUntil: null });
+    expect(await loginStatus(user.username, NEW_PASSWORD)).toBe(200);
+  });
+
+  test('when the body is not JSON, then it is 400 MALFORMED_JSON', async () => {
+    const res = await t.request
+      .post('/api/v1/auth/password-reset/confirm')
+      .set('Content-Type', 'application/json')
+      .send('{"token": ');
+    expect(res.status).toBe(400);
+    expect(res.body.error_code).toBe('MALFORMED_JSON');
+  });
+});
