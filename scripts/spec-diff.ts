@@ -30,6 +30,20 @@ function locate(diff: Diff): string {
   return diff.path.join('.');
 }
 
+/**
+ * Two policy corrections to the library's classes: edits of examples document rather than change the contract, and
+ * a removed error status (4xx/5xx) only means the server no longer sends it, which breaks no client; a removed
+ * success status stays breaking.
+ */
+function reclassify(diff: Diff): Diff['type'] {
+  const isExample = diff.path.some((segment) => segment === 'example' || segment === 'examples');
+  if (isExample && diff.type === 'unclassified') return 'annotation';
+  const [root, , , responses, status] = diff.path.map(String);
+  const isErrorStatus = root === 'paths' && responses === 'responses' && /^[45]\d\d$/.test(status ?? '');
+  if (isErrorStatus && diff.path.length === 5 && diff.action === 'remove') return 'non-breaking';
+  return diff.type;
+}
+
 /** Compares two parsed specs with api-smart-diff and decides whether the change set may ship under the new version. */
 export function compareSpecs(before: Doc, after: Doc): SpecDiff {
   const { diffs } = apiCompare(structuredClone(before), structuredClone(after));
@@ -38,9 +52,7 @@ export function compareSpecs(before: Doc, after: Doc): SpecDiff {
   for (const diff of diffs) {
     if (REPEATED_UNDER_PATHS.test(diff.path.join('/'))) continue;
     const detail = `${diff.action} ${diff.path.slice(3).join('.')}`.trim();
-    // The library leaves edits of examples unclassified; they document, they do not change the contract.
-    const isExample = diff.path.some((segment) => segment === 'example' || segment === 'examples');
-    const type = isExample && diff.type === 'unclassified' ? 'annotation' : diff.type;
+    const type = reclassify(diff);
     const change = { type, where: locate(diff), description: diff.description || detail };
     const key = `${change.type}|${change.where}|${change.description}`;
     if (seen.has(key)) continue;

@@ -34,7 +34,10 @@ async function serve(config: Config, logger: Logger, db: ReturnType<typeof creat
   const app = createApp({ config, db, redis, logger, clock: systemClock, lifecycle: { isDraining: () => draining } });
   const server: Server = app.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
-    logger.info(`listening on http://${config.host}:${port} (database: ${config.database.kind})`, { port, pid: process.pid });
+    logger.info(`listening on http://${config.host}:${port} (database: ${config.database.kind})`, {
+      port,
+      pid: process.pid,
+    });
   });
   // Bodies must arrive within the request timeout too, so a slow sender cannot hold a socket forever.
   server.requestTimeout = config.requestTimeoutMs + 5_000;
@@ -51,10 +54,13 @@ async function serve(config: Config, logger: Logger, db: ReturnType<typeof creat
     // close() stops accepting at once and lets in-flight requests finish; idle keep-alive sockets are closed.
     server.close(() => {
       clearTimeout(force);
-      Promise.allSettled([db.destroy(), redis?.quit()]).then(() => {
-        logger.info('shut down', { pid: process.pid });
-        process.exit(0);
-      }, () => process.exit(1));
+      Promise.allSettled([db.destroy(), redis?.quit()]).then(
+        () => {
+          logger.info('shut down', { pid: process.pid });
+          process.exit(0);
+        },
+        () => process.exit(1),
+      );
     });
     server.closeIdleConnections();
   };

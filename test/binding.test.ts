@@ -36,7 +36,11 @@ describe('reading operations from the spec', () => {
 
   test('when a literal path and a templated path overlap, then the literal one is listed first', () => {
     const ops = listOperations(
-      doc({ '/u/{id}': { get: { operationId: 'byId' } }, '/u/me': { get: { operationId: 'me' } }, '/u': { get: { operationId: 'all' } } }),
+      doc({
+        '/u/{id}': { get: { operationId: 'byId' } },
+        '/u/me': { get: { operationId: 'me' } },
+        '/u': { get: { operationId: 'all' } },
+      }),
     );
     const order = ops.map((o) => o.operationId);
     expect(order.indexOf('me')).toBeLessThan(order.indexOf('byId'));
@@ -53,9 +57,9 @@ describe('reading operations from the spec', () => {
   });
 
   test('when two operations share an operationId, then reading the spec fails', () => {
-    expect(() => listOperations(doc({ '/x': { get: { operationId: 'x' } }, '/y': { get: { operationId: 'x' } } }))).toThrow(
-      'GET /y repeats operationId x',
-    );
+    expect(() =>
+      listOperations(doc({ '/x': { get: { operationId: 'x' } }, '/y': { get: { operationId: 'x' } } })),
+    ).toThrow('GET /y repeats operationId x');
   });
 });
 

@@ -19,7 +19,10 @@ const registration = () => ({ email: `${unique('em')}@example.com`, username: un
 
 describe('bad input is mapped to the error format', () => {
   test('when the JSON body is malformed, then it is 400 MALFORMED_JSON and nothing is stored', async () => {
-    const res = await t.request.post('/api/v1/users').set('Content-Type', 'application/json').send('{"email": "a@b.c",');
+    const res = await t.request
+      .post('/api/v1/users')
+      .set('Content-Type', 'application/json')
+      .send('{"email": "a@b.c",');
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ ...ERROR_SHAPE, error_code: 'MALFORMED_JSON' });
     expect(await t.db('users').where({ email: 'a@b.c' }).first()).toBeUndefined();
@@ -89,7 +92,11 @@ describe('unexpected failures', () => {
     try {
       const res = await broken.request.get('/health');
       expect(res.status).toBe(500);
-      expect(res.body).toMatchObject({ ...ERROR_SHAPE, error_code: 'INTERNAL_ERROR', message: 'An unexpected error occurred.' });
+      expect(res.body).toMatchObject({
+        ...ERROR_SHAPE,
+        error_code: 'INTERNAL_ERROR',
+        message: 'An unexpected error occurred.',
+      });
       expect(JSON.stringify(res.body)).not.toContain('secret internal detail');
       const logged = broken.logs.entries.find((e) => e.message === 'request failed');
       expect(JSON.stringify(logged)).toContain('secret internal detail');

@@ -27,7 +27,10 @@ describe('request logs', () => {
 
   test('when a login carries a password and the response a token, then neither appears in any log entry', async () => {
     const user = await buildUser(t);
-    const res = await t.request.post('/api/v1/auth/login').type('form').send({ username: user.username, password: VALID_PASSWORD });
+    const res = await t.request
+      .post('/api/v1/auth/login')
+      .type('form')
+      .send({ username: user.username, password: VALID_PASSWORD });
     expect(res.status).toBe(200);
     await t.request.get('/api/v1/users/me').set('Authorization', `Bearer ${res.body.access_token}`);
     const everything = JSON.stringify(t.logs.entries);

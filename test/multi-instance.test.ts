@@ -2,6 +2,9 @@ import { VALID_PASSWORD } from './support/factories';
 import { createScratchDatabase, startServer, waitForPort, type ServerProcess } from './support/processes';
 import { unique } from './support/test-app';
 
+// Child processes start slowly on a loaded 2-core CI machine.
+jest.setTimeout(90_000);
+
 let database: Awaited<ReturnType<typeof createScratchDatabase>>;
 let servers: ServerProcess[] = [];
 let a: string;
@@ -46,7 +49,7 @@ afterAll(async () => {
   for (const server of servers) server.child.kill('SIGTERM');
   await Promise.all(servers.map((s) => s.exited));
   await database.drop();
-});
+}, 30_000);
 
 describe('two instances sharing PostgreSQL and Redis', () => {
   test('when one client calls both instances, then the login rate limit counts requests on both', async () => {
@@ -73,7 +76,8 @@ describe('two instances sharing PostgreSQL and Redis', () => {
   test('when an account is locked through one instance, then the other refuses it even with the right password', async () => {
     const ip = clientIp();
     const user = await register(ip);
-    for (let i = 0; i < 2; i++) await post(a, '/api/v1/auth/login', { username: user.username, password: 'Wrong-Pass-1' }, ip);
+    for (let i = 0; i < 2; i++)
+      await post(a, '/api/v1/auth/login', { username: user.username, password: 'Wrong-Pass-1' }, ip);
     const res = await post(b, '/api/v1/auth/login', { username: user.username, password: user.password }, ip);
     expect(res.status).toBe(423);
     expect(((await res.json()) as { error_code: string }).error_code).toBe('ACCOUNT_LOCKED');

@@ -4,6 +4,9 @@ import path from 'node:path';
 import { VALID_PASSWORD } from './support/factories';
 import { createScratchDatabase, startServer, waitForOutput, waitForPort } from './support/processes';
 
+// Child processes start slowly on a loaded 2-core CI machine.
+jest.setTimeout(90_000);
+
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'api-data-'));
 
 describe('the server process', () => {

@@ -97,6 +97,24 @@ describe('spec diff classification', () => {
     expect(result.changes).toContainEqual(expect.objectContaining({ type: 'non-breaking', where: 'POST /orders' }));
   });
 
+  test('when an error status is removed, then the change is non-breaking; when a success status is, it is breaking', () => {
+    const responses = (doc: Doc) =>
+      (doc.paths as Record<string, { post: { responses: Record<string, unknown> } }>)['/orders']?.post.responses ?? {};
+    const withError = base();
+    responses(withError)['429'] = { description: 'Rate limited.' };
+    const withoutError = compareSpecs(withError, base());
+    expect(withoutError.ok).toBe(true);
+    expect(withoutError.changes).toContainEqual({
+      type: 'non-breaking',
+      where: 'POST /orders',
+      description: '[Removed] Response 429',
+    });
+
+    const withoutSuccess = changed((doc) => delete responses(doc)['201']);
+    expect(withoutSuccess.ok).toBe(false);
+    expect(withoutSuccess.breaking).toContainEqual(expect.objectContaining({ description: '[Removed] Response 201' }));
+  });
+
   test('when the major version is raised with a breaking change, then the diff passes and still lists it', () => {
     const result = changed((doc) => {
       delete (doc.paths as Record<string, unknown>)['/orders/{order_id}'];

@@ -21,7 +21,11 @@ export function parseSort(sort: string | undefined, allowed: Record<string, stri
     const column = Object.hasOwn(allowed, field) ? allowed[field] : undefined;
     if (!column || seen.has(field)) {
       throw new AppError('VALIDATION_ERROR', 'The sort parameter is invalid.', [
-        { location: 'query', path: '/sort', message: `cannot sort by "${field}" (allowed: ${Object.keys(allowed).join(', ')})` },
+        {
+          location: 'query',
+          path: '/sort',
+          message: `cannot sort by "${field}" (allowed: ${Object.keys(allowed).join(', ')})`,
+        },
       ]);
     }
     seen.add(field);

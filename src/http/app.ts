@@ -35,7 +35,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: deps.config.maxBodyBytes, type: 'application/json' }));
   app.use(formParser(operations, deps.config.maxBodyBytes));
   app.use(accessRouter(operations, createAuthenticator(deps)));
-  app.use(authRateLimiter(deps));
+  app.use(authRateLimiter(deps, operations));
   app.use(
     OpenApiValidator.middleware({
       apiSpec: structuredClone(spec) as unknown as OpenAPIV3.DocumentV3_1,

@@ -43,7 +43,7 @@ export function operationRouter(operations: SpecOperation[], handlers: Handlers)
       const reply = (await (handler as (r: unknown) => Promise<Reply>)({
         params: openapi?.pathParams ?? req.params,
         query: req.query,
-        headers: req.headers,
+        headers: Object.fromEntries(op.headerParams.map((name) => [name, req.get(name)])),
         body: req.body,
         caller: req.caller,
         authorization: req.get('Authorization'),

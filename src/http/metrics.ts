@@ -44,7 +44,11 @@ export function createMetrics(db: Db): Metrics {
     const stop = duration.startTimer();
     res.on('finish', () => {
       // Unmatched routes share one label value, so a scan of random URLs cannot blow up cardinality.
-      const labels = { operation_id: req.operationId ?? 'unmatched', method: req.method, status: String(res.statusCode) };
+      const labels = {
+        operation_id: req.operationId ?? 'unmatched',
+        method: req.method,
+        status: String(res.statusCode),
+      };
       stop(labels);
       requests.inc(labels);
     });

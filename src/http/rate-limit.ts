@@ -1,30 +1,31 @@
-import type { Request, RequestHandler } from 'express';
+import { Router, type Request } from 'express';
 import { rateLimit, type RateLimitInfo } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { AppError } from '../lib/errors';
 import type { AppDeps } from './deps';
+import type { SpecOperation } from './spec';
 
 const WINDOW_MS = 60_000;
 
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-const isLimited = (req: Request) =>
-  req.path.startsWith('/api/v1/auth/') || (req.method === 'POST' && req.path === '/api/v1/users');
-
 /**
- * Limits /api/v1/auth/* and registration per client IP to AUTH_RATE_LIMIT_PER_MINUTE. The counts live in memory, or
- * in Redis when the app has a client, so that the limit holds across processes. Over the limit it is 429 RATE_LIMITED.
+ * Limits the operations marked `x-rate-limit: auth` in the spec per client IP to AUTH_RATE_LIMIT_PER_MINUTE, together.
+ * The counts live in memory, or in Redis when the app has a client, so that the limit holds across processes.
+ * Over the limit it is 429 RATE_LIMITED.
  */
-export function authRateLimiter(deps: Pick<AppDeps, 'config' | 'logger' | 'redis'>): RequestHandler {
+export function authRateLimiter(
+  deps: Pick<AppDeps, 'config' | 'logger' | 'redis'>,
+  operations: SpecOperation[],
+): Router {
   const { rateLimitPerMinute, rateLimitRedisPrefix } = deps.config.auth;
   const redis = deps.redis;
-  return rateLimit({
+  const limiter = rateLimit({
     windowMs: WINDOW_MS,
     limit: rateLimitPerMinute,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     identifier: 'auth',
-    skip: (req) => !isLimited(req),
     store: redis
       ? new RedisStore({
           prefix: rateLimitRedisPrefix,
@@ -43,4 +44,7 @@ export function authRateLimiter(deps: Pick<AppDeps, 'config' | 'logger' | 'redis
       next(new AppError('RATE_LIMITED', 'Too many requests; retry later.', undefined, seconds));
     },
   });
+  const router = Router();
+  for (const op of operations.filter((o) => o.rateLimit === 'auth')) router[op.method](op.expressPath, limiter);
+  return router;
 }

@@ -32,13 +32,21 @@ export type SpecOperation = {
   tags: string[];
   /** The media types the request body may have, e.g. `application/json`. */
   requestContentTypes: string[];
+  /** The rate limit group of `x-rate-limit`, when the operation has one. */
+  rateLimit: string | undefined;
+  /** The header parameters it declares, spelled as in the spec. */
+  headerParams: string[];
 };
+
+type RawParameter = { name?: string; in?: string; $ref?: string };
 
 type RawOperation = {
   operationId?: string;
   security?: Record<string, string[]>[];
   tags?: string[];
   'x-required-role'?: string;
+  'x-rate-limit'?: string;
+  parameters?: RawParameter[];
   requestBody?: { content?: Record<string, unknown> };
 };
 export type OpenApiDocument = {
@@ -76,6 +84,13 @@ function bySpecificity(a: SpecOperation, b: SpecOperation): number {
   return 0;
 }
 
+function resolveParameter(doc: OpenApiDocument, parameter: RawParameter): RawParameter {
+  const prefix = '#/components/parameters/';
+  if (!parameter.$ref?.startsWith(prefix)) return parameter;
+  const components = (doc.components ?? {}) as { parameters?: Record<string, RawParameter> };
+  return components.parameters?.[parameter.$ref.slice(prefix.length)] ?? parameter;
+}
+
 /** Lists the spec's operations, most specific paths first, converting `{param}` paths to Express patterns. */
 export function listOperations(doc: OpenApiDocument): SpecOperation[] {
   const operations: SpecOperation[] = [];
@@ -96,6 +111,11 @@ export function listOperations(doc: OpenApiDocument): SpecOperation[] {
         access: accessOf(op, doc.security, where),
         tags: op.tags ?? [],
         requestContentTypes: Object.keys(op.requestBody?.content ?? {}),
+        rateLimit: op['x-rate-limit'],
+        headerParams: (op.parameters ?? [])
+          .map((p) => resolveParameter(doc, p))
+          .filter((p) => p.in === 'header' && p.name)
+          .map((p) => p.name as string),
       });
     }
   }

@@ -22,7 +22,11 @@ export function startServer(env: Record<string, string>): ServerProcess {
 }
 
 /** Waits until the output matches, returning the match. */
-export async function waitForOutput(server: ServerProcess, pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+export async function waitForOutput(
+  server: ServerProcess,
+  pattern: RegExp,
+  timeoutMs = 30_000,
+): Promise<RegExpMatchArray> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const match = server.output().match(pattern);

@@ -1,32 +1,15 @@
 import { availableParallelism } from 'node:os';
 import bcrypt from 'bcrypt';
+import pLimit from 'p-limit';
 import { AppError } from '../../lib/errors';
 import { passwordViolations } from './password-policy';
-
-/** Runs at most `max` tasks at once; the others wait their turn in arrival order. */
-export function concurrencyLimit(max: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async (task) => {
-    if (active < max) active += 1;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
-    try {
-      return await task();
-    } finally {
-      // A finished task hands its slot straight to the next waiter, so `active` never exceeds `max`.
-      const next = waiting.shift();
-      if (next) next();
-      else active -= 1;
-    }
-  };
-}
 
 /**
  * bcrypt runs on libuv's thread pool, off the event loop; left alone a burst of logins would still take every core
  * from it. One core is kept free for the event loop, so the API stays responsive while passwords are checked.
  */
 export const BCRYPT_CONCURRENCY = Math.max(1, availableParallelism() - 1);
-const bcryptSlot = concurrencyLimit(BCRYPT_CONCURRENCY);
+const bcryptSlot = pLimit(BCRYPT_CONCURRENCY);
 
 /** Hashes a password that passed the policy, with bcrypt's async API (off the event loop). */
 export async function hashPassword(password: string, rounds: number): Promise<string> {

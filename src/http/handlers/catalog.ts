@@ -19,7 +19,6 @@ import {
 import { pageOf } from '../caller';
 import type { AppDeps } from '../deps';
 import type { PartialHandlers } from '../operations';
-import { headerValue } from '../request-headers';
 
 type ProductBody = Partial<components['schemas']['ProductReplace']>;
 
@@ -105,7 +104,7 @@ export function catalogHandlers(deps: AppDeps) {
 
     getProduct: async ({ params, headers, caller }) => {
       const reply = productReply(200, presentProduct(await getProduct(deps, caller, params.product_id)));
-      if (ifNoneMatchHits(headerValue(headers, 'If-None-Match'), reply.headers.ETag)) {
+      if (ifNoneMatchHits(headers['If-None-Match'], reply.headers.ETag)) {
         return { status: 304, headers: reply.headers };
       }
       return reply;

@@ -4,7 +4,6 @@ import { pageOf, requireCaller } from '../caller';
 import type { AppDeps } from '../deps';
 import type { PartialHandlers } from '../operations';
 import { presentOrder, presentOrderPage } from '../order-presenters';
-import { headerValue } from '../request-headers';
 
 /** Handlers of the `orders` tag. */
 export function ordersHandlers(deps: AppDeps) {
@@ -12,7 +11,7 @@ export function ordersHandlers(deps: AppDeps) {
   return {
     createOrder: async ({ body, headers, caller, baseUrl }) => {
       const lines = body.items.map((item) => ({ productId: item.product_id, quantity: item.quantity }));
-      const key = headerValue(headers, 'Idempotency-Key');
+      const key = headers['Idempotency-Key'];
       const { order, replayed } = await createOrder(orderDeps, requireCaller(caller), lines, key);
       return {
         status: 201,
