@@ -6,7 +6,7 @@ export NODE_OPTIONS := --experimental-vm-modules --no-warnings=ExperimentalWarni
 
 .PHONY: help install generate lint lint-spec typecheck check test run dev build migrate seed
 .PHONY: stubs spec-diff sdk mock
-.PHONY: seed-bench bench-products bench-login
+.PHONY: seed-bench bench
 
 N ?= 100000
 
@@ -67,11 +67,8 @@ seed: migrate ## Load the seed data (idempotent)
 seed-bench: migrate ## Bulk-add N products (default 100000), 1,000 users and 10,000 orders for benchmarks
 	npx tsx scripts/seed-bench.ts $(N)
 
-bench-products: install ## Time listProducts (q + category_id + sort, skip 0 and 50000) on the seeded database
-	npx tsx scripts/bench-products.ts
-
-bench-login: build ## 16 concurrent logins at bcrypt cost 12 for 10 s: GET /health p50/p99 and logins/s (DATABASE_URL or PGlite)
-	npx tsx scripts/bench-login.ts
+bench: build ## Load benchmark on PostgreSQL (BENCH_DATABASE_URL, default bench_api on 127.0.0.1): app vs bare baseline; DURATION=2 CONNECTIONS=10
+	node dist/scripts/bench/run.js $(if $(DURATION),--duration=$(DURATION)) $(if $(CONNECTIONS),--connections=$(CONNECTIONS)) $(if $(BCRYPT_ROUNDS),--bcrypt-rounds=$(BCRYPT_ROUNDS))
 
 run: build seed ## Migrate, seed and serve on PORT (default 8000)
 	node dist/src/server.js

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config);
   if (cluster.isPrimary) {
     if (!config.secretKeySet) logger.warn('SECRET_KEY is not set: using a random key, tokens die with this process');
-    const db = createDatabase(config.database);
+    const db = createDatabase(config.database, logger);
     await migrateLatest(db);
     if (config.webConcurrency > 1) {
       await db.destroy();
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     }
     return serve(config, logger, db);
   }
-  return serve(config, logger, createDatabase(config.database));
+  return serve(config, logger, createDatabase(config.database, logger));
 }
 
 async function serve(config: Config, logger: Logger, db: ReturnType<typeof createDatabase>): Promise<void> {

@@ -1,6 +1,7 @@
 import { buildUser, VALID_PASSWORD, type TestUser } from './support/factories';
 import {
   expectBodyErrors,
+  expectInternalError,
   expectServiceUnavailable,
   startAppWithDatabaseDown,
   type OperationCall,
@@ -84,6 +85,10 @@ describe('identity operations with the database down', () => {
 
   test('when the database is unreachable, then every identity operation that needs it is 503 SERVICE_UNAVAILABLE', async () => {
     await expectServiceUnavailable(calls);
+  });
+
+  test('when its queries fail unexpectedly, then every identity operation that needs the database is a bare 500', async () => {
+    await expectInternalError(calls);
   });
 
   test('when the database is unreachable, then a password reset request is still 202 and the failure is logged', async () => {

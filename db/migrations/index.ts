@@ -5,6 +5,7 @@ import * as m003 from './003_identity';
 import * as m004 from './004_catalog';
 import * as m005 from './005_orders';
 import * as m006 from './006_posts';
+import * as m007 from './007_catalog_version';
 
 type Migration = { up: (knex: Knex) => Promise<void>; down: (knex: Knex) => Promise<void> };
 
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '004_catalog': m004,
   '005_orders': m005,
   '006_posts': m006,
+  '007_catalog_version': m007,
 };
 
 /** Knex migration source over the list above, in name order. */

@@ -1,15 +1,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PGlite, type Extension } from '@electric-sql/pglite';
+import type { Extension, PGlite } from '@electric-sql/pglite';
 import knex, { type Knex } from 'knex';
-import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
 import type { Config } from '../lib/config';
+import type { Logger } from '../lib/logger';
 import { migrationSource } from '../../db/migrations';
 
-// The package declares its contrib entries' types for ES modules only; its CommonJS build is what loads here.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { pg_trgm } = require('@electric-sql/pglite/contrib/pg_trgm') as { pg_trgm: Extension };
+// The embedded engine loads only when it is used: its packages are a noticeable share of a PostgreSQL start-up.
+function loadPglite() {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  return {
+    PGlite: (require('@electric-sql/pglite') as { PGlite: typeof PGlite }).PGlite,
+    // The package declares its contrib entries' types for ES modules only; its CommonJS build is what loads here.
+    pg_trgm: (require('@electric-sql/pglite/contrib/pg_trgm') as { pg_trgm: Extension }).pg_trgm,
+    ClientPgLite: require('knex-pglite') as unknown as Knex.Config['client'],
+  };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
 
 // bigint (count(*), sums) arrives as a string from pg; ids and totals here stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -18,9 +26,18 @@ export type Db = Knex;
 export type DbOrTx = Knex | Knex.Transaction;
 
 /** Opens the configured database: PostgreSQL through pg, or embedded PGlite (in memory when dataDir is ':memory:'). */
-export function createDatabase(database: Config['database']): Db {
+export function createDatabase(database: Config['database'], logger?: Logger): Db {
+  // Without a logger of ours knex prints pool errors (e.g. a refused connection) straight to the console.
+  const log = logger && {
+    warn: (message: unknown) => logger.warn(`database: ${String(message)}`),
+    error: (message: unknown) => logger.error(`database: ${String(message)}`),
+    debug: (message: unknown) => logger.debug(`database: ${String(message)}`),
+    deprecate: (method: string, alternative: string) =>
+      logger.warn(`database: ${method} is deprecated, use ${alternative}`),
+  };
   if (database.kind === 'postgres') {
     return knex({
+      log,
       client: 'pg',
       connection: {
         connectionString: database.url,
@@ -33,17 +50,30 @@ export function createDatabase(database: Config['database']): Db {
   }
   const dataDir = database.dataDir === ':memory:' ? undefined : path.resolve(database.dataDir);
   if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
-  const pglite = new PGlite({ dataDir, extensions: { pg_trgm } });
+  const { PGlite: Engine, pg_trgm, ClientPgLite } = loadPglite();
+  const pglite = new Engine({ dataDir, extensions: { pg_trgm } });
   return knex({
-    client: ClientPgLite as unknown as Knex.Config['client'],
+    log,
+    client: ClientPgLite,
     dialect: 'postgres',
     connection: () => ({ pglite }) as object,
   });
 }
 
 /** Applies every pending migration from `db/migrations`. */
-export async function migrateLatest(db: Db): Promise<void> {
-  await db.migrate.latest({ migrationSource });
+export async function migrateLatest(db: Db, attempts = 40): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.migrate.latest({ migrationSource });
+      return;
+    } catch (err) {
+      // Instances starting together race to create knex's bookkeeping tables or hold its lock: wait for the winner.
+      const e = err as { code?: string; name?: string };
+      const raced = e.name === 'MigrationLocked' || e.code === '23505' || e.code === '42P07';
+      if (!raced || attempt >= attempts) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }
 
 /** True when the error is PostgreSQL's unique violation, optionally on the named constraint or index. */

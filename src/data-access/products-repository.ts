@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { PageRequest, SortKey } from '../domain/listing';
+import type { CountCache } from './count-cache';
 import type { DbOrTx } from './database';
 import { likeContains, orderAndPage } from './listing';
 
@@ -146,23 +147,57 @@ export async function deleteProduct(db: DbOrTx, id: number): Promise<number> {
   return rows.length;
 }
 
-/** One page of products matching the filter in the given order, and how many match; all in SQL. */
+/**
+ * One page of products matching the filter in the given order, and how many match; all in SQL. With a count cache,
+ * the page query also reads the catalog version, and the exact total counted at that version is reused, so a
+ * listing costs one query instead of a page query plus a count over every matching row.
+ */
 export async function listProducts(
   db: DbOrTx,
   filter: ProductFilter,
   sort: SortKey[],
   page: PageRequest,
+  counts?: CountCache,
 ): Promise<{ items: ProductRecord[]; total: number }> {
   // Deferred join: the window of ids comes from an index-only scan, so a deep offset skips index entries, not rows;
   // only the page's own rows are then read and joined to their category.
   const pageIds = orderAndPage(applyFilter(db('products as p').select('p.id'), filter), sort, page, 'p.id');
-  const pageRows = selectProducts(db).join(pageIds.as('page'), 'page.id', 'p.id');
-  const [rows, [count]] = await Promise.all([
-    orderAndPage(pageRows, sort, { skip: 0, limit: page.limit }, 'p.id'),
-    applyFilter(db('products as p').count({ total: '*' }), filter),
-  ]);
-  return { items: (rows as Row[]).map(toRecord), total: Number((count as { total?: number })?.total ?? 0) };
+  const pageRows = orderAndPage(
+    selectProducts(db).join(pageIds.as('page'), 'page.id', 'p.id'),
+    sort,
+    { skip: 0, limit: page.limit },
+    'p.id',
+  );
+  // Stock is not part of the catalog version (see migration 007), so an in_stock total is always counted.
+  if (!counts || filter.inStock !== undefined) {
+    const [rows, [count]] = await Promise.all([
+      pageRows,
+      applyFilter(db('products as p').count({ total: '*' }), filter),
+    ]);
+    return { items: (rows as Row[]).map(toRecord), total: Number((count as { total?: number })?.total ?? 0) };
+  }
+  const rows = (await pageRows.select(catalogVersion(db))) as (Row & { catalog_version: number })[];
+  const key = countKey(filter);
+  const version = rows[0]?.catalog_version;
+  const cached = version === undefined ? undefined : counts.get(key, Number(version));
+  if (cached !== undefined) return { items: rows.map(toRecord), total: cached };
+  // One statement, so the total and the version it is stored under come from the same snapshot.
+  const [counted] = (await db
+    .select(catalogVersion(db))
+    .select(applyFilter(db('products as p').count('*'), filter).as('total'))) as {
+    catalog_version: number;
+    total: number;
+  }[];
+  const total = Number(counted?.total ?? 0);
+  counts.set(key, Number(counted?.catalog_version), total);
+  return { items: rows.map(toRecord), total };
 }
+
+const catalogVersion = (db: DbOrTx) => db.raw('(SELECT version FROM catalog_version WHERE id = 1) AS catalog_version');
+
+// The filter fields in a fixed order: equal filters give equal keys.
+const countKey = (filter: ProductFilter): string =>
+  JSON.stringify([filter.categoryId, filter.minPriceCents, filter.maxPriceCents, filter.q, filter.isActive]);
 
 const ORDERABLE_COLUMNS = ['id', 'name', 'price_cents', 'currency', 'is_active'] as const;
 

@@ -11,12 +11,14 @@ import { corsPolicy, requestTimeout, securityHeaders } from './hardening';
 import { createMetrics } from './metrics';
 import { authRateLimiter } from './rate-limit';
 import { requestId, requestLog } from './request-context';
+import { memoizeRouteRegexps } from './route-regexp-cache';
 import { listOperations, loadSpec, type SpecOperation } from './spec';
 
 const FORM = 'application/x-www-form-urlencoded';
 
 /** Assembles the Express app from the spec: docs, access rules, validation, typed handlers and error rendering. */
 export function createApp(deps: AppDeps): Express {
+  memoizeRouteRegexps();
   const spec = loadSpec();
   const operations = listOperations(spec);
   const metrics = createMetrics(deps.db);
@@ -45,6 +47,8 @@ export function createApp(deps: AppDeps): Express {
       // The spec is linted by Redocly in `make check`; the validator's own meta-schema rejects the relative tokenUrl.
       validateApiSpec: false,
       validateFormats: true,
+      // The spec has no multipart bodies: without this the validator runs multer's check on every request.
+      fileUploader: false,
     }),
   );
   app.use(operationRouter(operations, createHandlers({ ...deps, metrics })));

@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import type { Request } from 'express';
 import { Passport } from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
@@ -17,7 +18,9 @@ export function createAuthenticator(deps: Pick<AppDeps, 'db' | 'clock' | 'config
     new JwtStrategy(
       {
         jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-        secretOrKey: deps.config.secretKey,
+        // A KeyObject, not the string: given a string, jsonwebtoken first tries (and fails) to parse it as a public
+        // key on every call, which made verifying an access token cost ~370 us instead of ~7 us.
+        secretOrKey: createSecretKey(Buffer.from(deps.config.secretKey, 'utf8')) as unknown as string,
         algorithms: [JWT_ALGORITHM],
         // Expiry is checked below against the injectable clock, which also rejects tokens with no `exp`.
         ignoreExpiration: true,
@@ -47,7 +50,7 @@ export function createAuthenticator(deps: Pick<AppDeps, 'db' | 'clock' | 'config
     ) {
       throw new AppError('INVALID_TOKEN', 'The password was changed after this token was issued; log in again.');
     }
-    return { id: user.id, isSuperuser: user.isSuperuser };
+    return { id: user.id, isSuperuser: user.isSuperuser, user };
   }
 
   return (req: Request) =>

@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { AppError } from '../lib/errors';
+import { AppError, type ErrorDetail } from '../lib/errors';
 import type { Caller, Handlers, OperationId } from './operations';
 import type { Access, SpecOperation } from './spec';
 
@@ -40,6 +40,8 @@ export function operationRouter(operations: SpecOperation[], handlers: Handlers)
         throw new AppError('NOT_IMPLEMENTED', `${op.operationId} is not implemented yet.`);
       }
       const openapi = (req as { openapi?: { pathParams?: Record<string, unknown> } }).openapi;
+      const overflow = nonFiniteParameter({ path: openapi?.pathParams ?? req.params, query: req.query });
+      if (overflow) throw new AppError('VALIDATION_ERROR', 'The request is invalid.', [overflow]);
       const reply = (await (handler as (r: unknown) => Promise<Reply>)({
         params: openapi?.pathParams ?? req.params,
         query: req.query,
@@ -54,6 +56,18 @@ export function operationRouter(operations: SpecOperation[], handlers: Handlers)
     });
   }
   return router;
+}
+
+// The validator's ajv coerces a numeral too long for a double (`?skip=9999…`, 309+ digits) to Infinity and then
+// lets it pass as an integer within range; refuse it here instead of handing Infinity to a handler.
+function nonFiniteParameter(sources: Record<'path' | 'query', unknown>): ErrorDetail | undefined {
+  for (const [location, values] of Object.entries(sources) as ['path' | 'query', Record<string, unknown>][]) {
+    for (const [name, value] of Object.entries(values ?? {})) {
+      if (typeof value === 'number' && !Number.isFinite(value))
+        return { location, path: `/${name}`, message: 'must be a finite number' };
+    }
+  }
+  return undefined;
 }
 
 type Reply = { status: number; body?: unknown; headers?: Record<string, string> };

@@ -54,7 +54,11 @@ const isDatabaseUnavailable = (err: unknown): boolean =>
   isObject(err) &&
   (DB_UNAVAILABLE_CODES.has(String(err.code)) ||
     err.name === 'KnexTimeoutError' ||
-    /Connection terminated|timeout exceeded when trying to connect/i.test(String(err.message)));
+    // pg's "not queryable": the connection broke inside a transaction, so even its ROLLBACK failed.
+    /Connection terminated|timeout exceeded when trying to connect|is not queryable/i.test(String(err.message)));
+
+// PostgreSQL cannot store U+0000 in text (22021, invalid byte sequence): a client string carrying one is bad input.
+const isNulInText = (err: unknown): boolean => isObject(err) && err.code === '22021';
 
 /** Converts anything thrown into the AppError that describes it to a client; null for unexpected errors. */
 export function classify(err: unknown): AppError | null {
@@ -84,6 +88,15 @@ export function classify(err: unknown): AppError | null {
         return null;
     }
   }
+  // A body that does not inflate as its Content-Encoding says (body-parser passes zlib's error on with a 400).
+  if (isObject(err) && err.status === 400 && String(err.code).startsWith('Z_'))
+    return new AppError('MALFORMED_JSON', 'The request body could not be read.');
+  // The router could not percent-decode a path parameter, e.g. `/products/%E0%A4%A`.
+  if (isObject(err) && err.name === 'URIError')
+    return new AppError('VALIDATION_ERROR', 'The URL is not valid percent-encoded UTF-8.', [
+      { location: 'path', path: '/', message: 'a path segment is not valid percent-encoded UTF-8' },
+    ]);
+  if (isNulInText(err)) return new AppError('VALIDATION_ERROR', 'Text must not contain the NUL character (U+0000).');
   if (isDatabaseUnavailable(err))
     return new AppError('SERVICE_UNAVAILABLE', 'The database is unavailable; retry later.', undefined, 5);
   return null;

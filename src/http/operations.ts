@@ -1,4 +1,5 @@
 import type { operations } from '../generated/openapi';
+import type { UserRecord } from '../data-access/users-repository';
 
 /** Every operationId the spec declares. */
 export type OperationId = keyof operations;
@@ -16,7 +17,12 @@ type RequestBodyOf<K extends OperationId> = Op<K>['requestBody'] extends { conte
   : undefined;
 
 /** The authenticated caller, when the operation has one. */
-export type Caller = { id: number; isSuperuser: boolean };
+export type Caller = {
+  id: number;
+  isSuperuser: boolean;
+  /** The user row the access token was checked against, loaded for this very request. */
+  user?: UserRecord;
+};
 
 /** What a handler receives: the validated, typed parts of the request. */
 export type HandlerRequest<K extends OperationId> = {

@@ -1,8 +1,13 @@
-import { createClient } from 'redis';
+import type { createClient } from 'redis';
 import type { Logger } from './logger';
 
+// Loaded on first use: the client library takes a few hundred milliseconds to load, and most processes never need it.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadRedis = () => require('redis') as { createClient: typeof createClient };
+
 // While the connection is down commands fail at once instead of queueing.
-const newClient = (url: string) => createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: 2_000 } });
+const newClient = (url: string) =>
+  loadRedis().createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: 2_000 } });
 
 export type RedisClient = ReturnType<typeof newClient>;
 

@@ -157,12 +157,30 @@ const dateTimeArb = fc
   .date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true })
   .map((d) => d.toISOString());
 
-// Mostly printable ASCII; sometimes any code point (control characters and NUL included), which is where
-// storage layers tend to break.
+// Mostly printable ASCII; sometimes any code point, or a mix of the characters that storage layers and LIKE
+// patterns tend to choke on (NUL, control characters, quotes, backslashes, wildcards, astral code points).
+const TRICKY = fc.constantFrom(
+  'a',
+  'Z',
+  ' ',
+  '\u0000',
+  '\u001f',
+  '\u007f',
+  'é',
+  '😀',
+  '%',
+  '_',
+  "'",
+  '"',
+  '\\',
+  ';',
+  '\u2028',
+);
 const textArb = (minLength: number, maxLength: number) =>
   fc.oneof(
     { weight: 4, arbitrary: fc.string({ unit: 'grapheme-ascii', minLength, maxLength }) },
     { weight: 1, arbitrary: fc.string({ unit: 'binary', minLength, maxLength }) },
+    { weight: 1, arbitrary: fc.string({ unit: TRICKY, minLength, maxLength }) },
   );
 
 // Header values must be visible ASCII with no surrounding blanks, or the client refuses to send them.
@@ -236,6 +254,77 @@ function schemaArb(input: Schema, opts: GenOptions): fc.Arbitrary<unknown> {
   }
 }
 
+let exampleCounter = 0;
+const exampleString = (s: Schema): string => {
+  exampleCounter += 1;
+  const tag = `ex${Date.now().toString(36)}${exampleCounter}`;
+  const min = s.minLength ?? 0;
+  const max = s.maxLength ?? Math.max(min, 64);
+  if (s.format === 'email') return `${tag}@example.com`;
+  if (s.format === 'date-time') return new Date().toISOString();
+  const fits = (v: string) => v.length >= min && v.length <= max && (!s.pattern || new RegExp(s.pattern, 'u').test(v));
+  const candidate = [tag, 'Example text', 'EUR', 'created_at', 'name', 'x'.repeat(Math.max(min, 1))].find(fits);
+  if (candidate !== undefined) return candidate;
+  return fc.sample(stringArb(s, {}), { numRuns: 1, seed: exampleCounter })[0] ?? '';
+};
+
+/**
+ * A valid value with every property present (hinted properties take their hint), for tests that vary one field at
+ * a time; emails and free-form strings are unique per call.
+ */
+export function exampleValue(input: Schema, hints: GenOptions['hints'] = {}, name?: string): unknown {
+  const hint = name === undefined ? undefined : hints[name];
+  if (hint) return fc.sample(hint, { numRuns: 1, seed: 1 })[0];
+  const s = flatten(input);
+  if ('const' in s) return s.const;
+  if (s.enum) return s.enum[0];
+  const alternatives = s.oneOf ?? s.anyOf;
+  if (alternatives?.[0]) return exampleValue(alternatives[0], hints);
+  const type = typesOf(s).find((t) => t !== 'null') ?? 'null';
+  switch (type) {
+    case 'null':
+      return null;
+    case 'boolean':
+      return true;
+    case 'integer':
+    case 'number':
+      return Math.min(Math.max(s.minimum ?? 1, 1), s.maximum ?? Number.MAX_SAFE_INTEGER);
+    case 'array':
+      return Array.from({ length: Math.max(s.minItems ?? 1, 1) }, () => exampleValue(s.items ?? {}, hints));
+    case 'object':
+      return Object.fromEntries(
+        Object.entries(s.properties ?? {}).map(([key, ps]) => [key, exampleValue(ps, hints, key)]),
+      );
+    default:
+      return exampleString(s);
+  }
+}
+
+/** A scalar position inside a value, and the schema that governs it. */
+export type Leaf = { path: (string | number)[]; schema: Schema };
+
+/** Every scalar (string, number, boolean or null) position of a value, with its schema. */
+export function leavesOf(input: Schema, value: unknown, path: (string | number)[] = []): Leaf[] {
+  const s = flatten(input);
+  if (Array.isArray(value)) return value.flatMap((item, i) => leavesOf(s.items ?? {}, item, [...path, i]));
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).flatMap(([key, item]) => leavesOf(s.properties?.[key] ?? {}, item, [...path, key]));
+  }
+  return [{ path, schema: s }];
+}
+
+/** A copy of the value with the position at `path` replaced. */
+export function setAt(value: unknown, path: (string | number)[], leaf: unknown): unknown {
+  if (path.length === 0) return leaf;
+  const [head, ...rest] = path;
+  if (Array.isArray(value)) return value.map((item, i) => (i === head ? setAt(item, rest, leaf) : item));
+  const obj = value as Record<string, unknown>;
+  return { ...obj, [String(head)]: setAt(obj[String(head)], rest, leaf) };
+}
+
+/** Whether a schema allows values of the given JSON type. */
+export const allowsType = (schema: Schema, type: string): boolean => typesOf(flatten(schema)).includes(type);
+
 // ---------------------------------------------------------------------------------------------------------------
 // Values that break exactly one constraint
 
@@ -285,84 +374,92 @@ function patternBreakers(s: Schema): string[] {
   return candidates.map((c) => c.repeat(Math.ceil(min / c.length))).filter((c) => c.length <= max && !re.test(c));
 }
 
+/** Where a value travels: path, query and header values are text, and a path or header value has a restricted alphabet. */
+type Position = 'path' | 'query' | 'header' | 'body' | 'form';
+const HEADER_SAFE = /^[!-~]([ !-~]*[!-~])?$/;
+const fitsPosition = (position: Position, value: unknown): boolean => {
+  if (position === 'path') return String(value) !== '' && !/[/?#]/.test(String(value));
+  if (position === 'header') return HEADER_SAFE.test(String(value));
+  return true;
+};
+
 /** Mutations of a scalar position that do not depend on its current value: type, range, length, enum, format. */
-function scalarMutants(input: Schema, opts: GenOptions & { header?: boolean }): fc.Arbitrary<Mutant>[] {
+function scalarMutants(input: Schema, position: Position): fc.Arbitrary<Mutant>[] {
   const s = flatten(input);
   const types = typesOf(s);
+  const stringly = position !== 'body';
   const out: fc.Arbitrary<Mutant>[] = [];
-  if (opts.stringly) {
-    for (const type of types) {
-      for (const v of STRINGLY_WRONG_TYPE[type] ?? []) {
-        if (!(opts.header && v === '')) out.push(mutant(v, `not a ${type}: ${JSON.stringify(v)}`));
-      }
-    }
+  const add = (value: unknown, why: string) => {
+    if (fitsPosition(position, value)) out.push(mutant(value, why));
+  };
+  if (stringly) {
+    for (const type of types)
+      for (const v of STRINGLY_WRONG_TYPE[type] ?? []) add(v, `not a ${type}: ${JSON.stringify(v)}`);
   } else if (types.length) {
     const wrong = types
       .flatMap((type) => WRONG_TYPE_VALUES[type] ?? [])
       .filter((v) => !types.some((t) => hasJsonType(v, t)));
-    for (const v of wrong) out.push(mutant(v, `not of type ${types.join(' or ')}: ${JSON.stringify(v)}`));
-    if (!types.includes('null')) out.push(mutant(null, `not of type ${types.join(' or ')}: null`));
+    for (const v of wrong) add(v, `not of type ${types.join(' or ')}: ${JSON.stringify(v)}`);
+    if (!types.includes('null')) add(null, `not of type ${types.join(' or ')}: null`);
   }
-  const show = (v: unknown) => (opts.stringly ? String(v) : v);
+  const show = (v: number) => (stringly ? String(v) : v);
   if (types.includes('integer') || types.includes('number')) {
-    if (s.minimum !== undefined) out.push(mutant(show(s.minimum - 1), `below minimum ${s.minimum}`));
-    if (s.minimum !== undefined && s.minimum >= 0) out.push(mutant(show(-1), `negative`));
+    if (s.minimum !== undefined) add(show(s.minimum - 1), `below minimum ${s.minimum}`);
+    if (s.minimum !== undefined && s.minimum >= 0) add(show(-1), `negative`);
     if (s.maximum !== undefined) {
-      out.push(mutant(show(s.maximum + 1), `above maximum ${s.maximum}`));
-      out.push(mutant(opts.stringly ? '9223372036854775808' : 2 ** 63, 'way above maximum (2^63)'));
-      out.push(mutant(opts.stringly ? '9007199254740993' : 2 ** 53, 'above maximum (2^53)'));
+      add(show(s.maximum + 1), `above maximum ${s.maximum}`);
+      add(stringly ? '9223372036854775808' : 2 ** 63, 'way above maximum (2^63)');
+      add(stringly ? '9007199254740993' : 2 ** 53, 'above maximum (2^53)');
+      if (stringly) add('9'.repeat(400), 'a numeral longer than a double holds');
     }
-    if (types.includes('integer') && !opts.stringly) out.push(mutant(1.5, 'not an integer'));
+    if (types.includes('integer')) add(stringly ? '1.5' : 1.5, 'not an integer');
   }
-  if (types.includes('string') || (opts.stringly && types.length === 0)) {
-    const filler = opts.header ? fc.constantFrom('x', '9') : fc.constantFrom('x', 'é', '😀', '\u0000');
+  if (types.includes('string') || (stringly && types.length === 0)) {
+    const filler = position === 'header' ? fc.constantFrom('x', '9') : fc.constantFrom('x', 'é', '😀', '\u0000');
     if (s.maxLength !== undefined) {
       const max = s.maxLength;
       out.push(filler.map((c) => ({ value: c.repeat(max + 1), why: `longer than maxLength ${max}` })));
     }
-    if ((s.minLength ?? 0) > 0 && !(opts.header && s.minLength === 1)) {
-      out.push(mutant('x'.repeat((s.minLength ?? 1) - 1), `shorter than minLength ${s.minLength}`));
+    // An empty header is the same as an absent one, which an optional header may be.
+    if ((s.minLength ?? 0) > 0 && !(position === 'header' && s.minLength === 1)) {
+      add('x'.repeat((s.minLength ?? 1) - 1), `shorter than minLength ${s.minLength}`);
     }
-    for (const breaker of patternBreakers(s)) out.push(mutant(breaker, `does not match ${s.pattern}`));
+    for (const breaker of patternBreakers(s)) add(breaker, `does not match ${s.pattern}`);
     if (s.format === 'email') {
-      for (const v of ['not-an-email', '@example.com', 'a b@example.com', 'a@@example.com']) {
-        out.push(mutant(v, 'not an email'));
-      }
+      for (const v of ['not-an-email', '@example.com', 'a b@example.com', 'a@@example.com']) add(v, 'not an email');
     }
-    if (s.format === 'date-time') out.push(mutant('2026-13-45T25:61:00Z', 'not a date-time'));
+    if (s.format === 'date-time') add('2026-13-45T25:61:00Z', 'not a date-time');
   }
-  if (s.enum) out.push(mutant('not-in-enum', `not one of ${JSON.stringify(s.enum)}`));
-  if ('const' in s) out.push(mutant(`not-${String(s.const)}`, `not the constant ${JSON.stringify(s.const)}`));
+  if (s.enum) add('not-in-enum', `not one of ${JSON.stringify(s.enum)}`);
+  if ('const' in s) add(`not-${String(s.const)}`, `not the constant ${JSON.stringify(s.const)}`);
   return out;
 }
 
 /** Every way to make `value` (valid for `schema`) break exactly one constraint, at this position or below it. */
-export function mutantArbs(input: Schema, value: unknown, opts: GenOptions = {}): fc.Arbitrary<Mutant>[] {
+export function mutantArbs(input: Schema, value: unknown, position: 'body' | 'form' = 'body'): fc.Arbitrary<Mutant>[] {
   const s = flatten(input);
-  const out = scalarMutants(s, opts);
+  const out = scalarMutants(s, position);
   const types = typesOf(s);
   if (types.includes('object') && typeof value === 'object' && value !== null && !Array.isArray(value)) {
     const obj = value as Record<string, unknown>;
     for (const key of s.required ?? []) {
       if (!(key in obj)) continue;
-      const { [key]: _dropped, ...rest } = obj;
+      const rest = Object.fromEntries(Object.entries(obj).filter(([name]) => name !== key));
       out.push(mutant(rest, `missing required /${key}`));
     }
     if (s.additionalProperties === false) {
       out.push(
-        fc
-          .constantFrom('unexpected_field', 'is_superuser', 'id', 'price', '__proto__', 'constructor')
-          .map((key) => ({
-            value: { ...obj, [key]: key === '__proto__' ? { polluted: true } : 1 },
-            why: `extra /${key}`,
-          })),
+        fc.constantFrom('unexpected_field', 'is_superuser', 'id', 'price', '__proto__', 'constructor').map((key) => ({
+          value: { ...obj, [key]: key === '__proto__' ? { polluted: true } : 1 },
+          why: `extra /${key}`,
+        })),
       );
     }
     if ((s.minProperties ?? 0) > 0 && !(s.required ?? []).length) out.push(mutant({}, 'no properties'));
     for (const [key, child] of Object.entries(obj)) {
       const ps = s.properties?.[key];
       if (!ps) continue;
-      for (const arb of mutantArbs(ps, child, opts)) {
+      for (const arb of mutantArbs(ps, child, position)) {
         out.push(arb.map((m) => ({ value: { ...obj, [key]: m.value }, why: `/${key}: ${m.why}` })));
       }
     }
@@ -380,7 +477,7 @@ export function mutantArbs(input: Schema, value: unknown, opts: GenOptions = {})
     if ((s.minItems ?? 0) > 0)
       out.push(mutant(value.slice(0, (s.minItems ?? 1) - 1), `fewer than ${s.minItems} items`));
     if (value.length > 0 && s.items) {
-      for (const arb of mutantArbs(s.items, value[0], opts)) {
+      for (const arb of mutantArbs(s.items, value[0], position)) {
         out.push(arb.map((m) => ({ value: [m.value, ...value.slice(1)], why: `/0: ${m.why}` })));
       }
     }
@@ -462,6 +559,9 @@ export function validRequestArb(op: FuzzOperation, opts: GenOptions = {}): fc.Ar
   }) as fc.Arbitrary<RequestPlan>;
 }
 
+/** Whether a request of the operation has anything to break: a parameter, a body, or a query it refuses (a 422). */
+export const canBreak = (op: FuzzOperation): boolean => op.params.length > 0 || !!op.body || !!op.responses['422'];
+
 /** Generates requests that break exactly one constraint: of a path, query or header parameter, or of the body. */
 export function invalidRequestArb(op: FuzzOperation, opts: GenOptions = {}): fc.Arbitrary<RequestPlan> {
   return validRequestArb(op, opts).chain((plan) => {
@@ -470,40 +570,35 @@ export function invalidRequestArb(op: FuzzOperation, opts: GenOptions = {}): fc.
       for (const arb of arbs) options.push(arb.map((m) => ({ ...apply(m), mutation: `${where}: ${m.why}` })));
     };
     for (const p of op.params) {
-      const stringly = { stringly: true, header: p.in === 'header' };
-      const arbs = scalarMutants(p.schema, stringly);
+      const arbs = scalarMutants(p.schema, p.in);
       if (p.in === 'path') {
-        const mutants = arbs.map((arb) => arb.filter((m) => String(m.value) !== '' && !/[/?#]/.test(String(m.value))));
-        withMutation(
-          mutants,
-          (m) => ({ ...plan, path: { ...plan.path, [p.name]: String(m.value) } }),
-          `path ${p.name}`,
-        );
+        const at = (m: Mutant) => ({ ...plan, path: { ...plan.path, [p.name]: String(m.value) } });
+        withMutation(arbs, at, `path ${p.name}`);
       } else if (p.in === 'query') {
         const others = plan.query.filter(([name]) => name !== p.name);
         withMutation(arbs, (m) => ({ ...plan, query: [...others, [p.name, String(m.value)]] }), `query ${p.name}`);
         const present = plan.query.find(([name]) => name === p.name);
-        if (present)
-          options.push(
-            fc.constant({ ...plan, query: [...plan.query, present], mutation: `query ${p.name}: repeated` }),
-          );
+        const repeated = {
+          ...plan,
+          query: [...plan.query, present ?? ['', '']],
+          mutation: `query ${p.name}: repeated`,
+        };
+        if (present) options.push(fc.constant(repeated));
         if (p.required) options.push(fc.constant({ ...plan, query: others, mutation: `query ${p.name}: missing` }));
       } else {
-        const mutants = arbs.map((arb) => arb.filter((m) => /^[!-~]([ !-~]*[!-~])?$/.test(String(m.value))));
-        withMutation(
-          mutants,
-          (m) => ({ ...plan, headers: { ...plan.headers, [p.name]: String(m.value) } }),
-          `header ${p.name}`,
-        );
+        const at = (m: Mutant) => ({ ...plan, headers: { ...plan.headers, [p.name]: String(m.value) } });
+        withMutation(arbs, at, `header ${p.name}`);
       }
     }
-    options.push(
-      fc.constant({ ...plan, query: [...plan.query, ['unexpected_param', '1']], mutation: 'query: unknown parameter' }),
-    );
+    // Only where the operation documents a 422: elsewhere the refusal would be an undocumented status (reported).
+    if (op.responses['422']) {
+      const query: [string, string][] = [...plan.query, ['unexpected_param', '1']];
+      options.push(fc.constant({ ...plan, query, mutation: 'query: unknown parameter' }));
+    }
     const body = plan.body;
     const media = op.body?.media.find((m) => m.type === body?.contentType);
     if (body && media) {
-      const mutants = mutantArbs(media.schema, body.value, { stringly: isForm(media.type) });
+      const mutants = mutantArbs(media.schema, body.value, isForm(media.type) ? 'form' : 'body');
       withMutation(mutants, (m) => ({ ...plan, body: { ...body, value: m.value } }), 'body');
       options.push(
         fc.constant({ ...plan, body: { contentType: 'text/plain', value: body.value }, mutation: 'body: text/plain' }),

@@ -63,7 +63,7 @@ export async function startTestApp(
   const config = testConfig(options.env);
   const logs = new MemoryTransport();
   const logger = createLogger(config, [logs]);
-  const db = createDatabase(config.database);
+  const db = createDatabase(config.database, logger);
   if (config.database.kind === 'pglite') await migrateLatest(db);
   const clock = new ManualClock();
   const deps: AppDeps = { config, db, logger, clock, lifecycle: { isDraining: () => false }, ...options.deps };

@@ -1,5 +1,6 @@
 import { isForeignKeyViolation, type Db } from '../../data-access/database';
 import { PRODUCTS_CATEGORY_FK } from '../../data-access/categories-repository';
+import type { CountCache } from '../../data-access/count-cache';
 import {
   ORDER_ITEMS_PRODUCT_FK,
   PRODUCT_SORT_COLUMNS,
@@ -18,6 +19,9 @@ import { parseSort, toPage, type Page, type PageRequest } from '../listing';
 
 type Deps = { db: Db };
 
+/** listProducts' dependencies: with a count cache, unchanged totals are not counted again. */
+export type ListDeps = Deps & { productCounts?: CountCache };
+
 /** What listProducts accepts besides the page: the filters and the sort. */
 export type ProductQuery = PageRequest & ProductFilter & { sort?: string };
 
@@ -26,7 +30,7 @@ export type ProductQuery = PageRequest & ProductFilter & { sort?: string };
  * is limited to active products, so asking them for inactive ones yields an empty page.
  */
 export async function listProducts(
-  deps: Deps,
+  deps: ListDeps,
   viewer: Actor | undefined,
   query: ProductQuery,
 ): Promise<Page<ProductRecord>> {
@@ -42,7 +46,7 @@ export async function listProducts(
     inStock: query.inStock,
     isActive: seesInactive ? query.isActive : true,
   };
-  const { items, total } = await listProductRows(deps.db, filter, sort, query);
+  const { items, total } = await listProductRows(deps.db, filter, sort, query, deps.productCounts);
   return toPage(items, total, query);
 }
 

@@ -6,6 +6,7 @@ import {
   updateCategory,
 } from '../../domain/catalog/categories';
 import { createProduct, deleteProduct, getProduct, listProducts, updateProduct } from '../../domain/catalog/products';
+import { CountCache } from '../../data-access/count-cache';
 import type { ProductFields } from '../../data-access/products-repository';
 import type { components } from '../../generated/openapi';
 import {
@@ -34,6 +35,8 @@ const productFields = (body: ProductBody): Partial<ProductFields> => ({
 
 /** Handlers of the `categories` and `products` tags. */
 export function catalogHandlers(deps: AppDeps) {
+  // Per app instance; exact across instances because entries are keyed by the catalog version in the database.
+  const listDeps = { ...deps, productCounts: new CountCache() };
   const productReply = <S extends 200 | 201>(status: S, body: components['schemas']['Product']) => ({
     status,
     headers: { ETag: strongEtag(body) },
@@ -75,7 +78,7 @@ export function catalogHandlers(deps: AppDeps) {
     },
 
     listProducts: async ({ query, caller }) => {
-      const page = await listProducts(deps, caller, {
+      const page = await listProducts(listDeps, caller, {
         ...pageOf(query),
         sort: query.sort,
         q: query.q,

@@ -31,7 +31,8 @@ export function usersHandlers(deps: AppDeps) {
     },
 
     getCurrentUser: async ({ caller }) => {
-      const user = caller && (await findUserById(deps.db, caller.id));
+      // The row authentication just loaded for this request; no second query.
+      const user = caller && (caller.user ?? (await findUserById(deps.db, caller.id)));
       if (!user) throw userNotFound();
       return { status: 200, body: presentUser(user) };
     },

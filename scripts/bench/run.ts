@@ -1,0 +1,603 @@
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { LoadJob, LoadRequest, LoadResult } from './load';
+import { prepareDatabase, type Fixtures } from './prepare';
+
+/*
+ * `make bench`: the load harness of issue 7. It prepares a PostgreSQL benchmark database, starts three servers side
+ * by side (the app as shipped, the app without response validation, a bare node:http + pg baseline), warms every
+ * route, then runs each scenario against each server with autocannon in a separate process and prints markdown
+ * tables, the same-run ratios and the targets. Non-2xx responses fail the run.
+ * Options: --duration=SECONDS (per scenario and server, default 2), --connections=N (default 10),
+ * --database=URL (default postgres://postgres@127.0.0.1:5432/bench_api), --bcrypt-rounds=N (default 12, as
+ * BCRYPT_ROUNDS), --only=scenario,scenario. The login scenario runs at least LOGIN_MIN_SECONDS.
+ */
+
+const ROOT = findRoot(__dirname);
+const LOGIN_MIN_SECONDS = 4;
+const OUT_DIR = path.join(ROOT, 'build', 'bench');
+
+type ServerName = 'app' | 'app-no-response-validation' | 'baseline';
+type Server = { name: ServerName; url: string; child: ChildProcess; startupMs: number };
+type Scenario = {
+  name: string;
+  title: string;
+  request: (f: Fixtures) => LoadRequest;
+  perConnection?: (f: Fixtures) => LoadRequest[];
+};
+type Summary = {
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  statusCodes: Record<string, number>;
+};
+type Measured = Summary & { peakRssMb: number };
+
+const SERVERS: ServerName[] = ['baseline', 'app', 'app-no-response-validation'];
+const SERVER_TITLES: Record<ServerName, string> = {
+  app: 'app (shipped)',
+  'app-no-response-validation': 'app, response validation off',
+  baseline: 'bare baseline',
+};
+const json = { 'content-type': 'application/json' };
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+const SCENARIOS: Scenario[] = [
+  { name: 'health', title: 'GET /health', request: () => ({ method: 'GET', path: '/health' }) },
+  {
+    name: 'getProduct',
+    title: 'getProduct',
+    request: (f) => ({ method: 'GET', path: `/api/v1/products/${f.productId}` }),
+  },
+  {
+    name: 'list20',
+    title: 'listProducts?limit=20',
+    request: () => ({ method: 'GET', path: '/api/v1/products?limit=20' }),
+  },
+  {
+    name: 'list20-category',
+    title: 'listProducts?category_id&limit=20',
+    request: (f) => ({ method: 'GET', path: `/api/v1/products?category_id=${f.categoryId}&limit=20` }),
+  },
+  {
+    name: 'search',
+    title: 'listProducts q + category_id + sort',
+    request: (f) => ({
+      method: 'GET',
+      path: `/api/v1/products?q=lantern&category_id=${f.categoryId}&sort=-price_cents&limit=20`,
+    }),
+  },
+  {
+    name: 'list1000',
+    title: 'listProducts?limit=1000',
+    request: () => ({ method: 'GET', path: '/api/v1/products?limit=1000' }),
+  },
+  {
+    name: 'me',
+    title: 'getCurrentUser',
+    request: (f) => ({ method: 'GET', path: '/api/v1/users/me', headers: bearer(f.tokens[0] ?? '') }),
+    perConnection: (f) =>
+      f.tokens.map((token) => ({ method: 'GET', path: '/api/v1/users/me', headers: bearer(token) })),
+  },
+  {
+    name: 'createOrder',
+    title: 'createOrder (one item)',
+    request: (f) => orderRequest(f.tokens[0] ?? '', f.orderProductIds[0] ?? 0),
+    // Each connection is its own user buying its own product: no row lock is shared between connections.
+    perConnection: (f) => f.tokens.map((token, i) => orderRequest(token, f.orderProductIds[i] ?? 0)),
+  },
+  {
+    name: 'login',
+    title: 'login (bcrypt)',
+    request: (f) => ({
+      method: 'POST',
+      path: '/api/v1/auth/login',
+      headers: json,
+      body: JSON.stringify({ username: f.login.username, password: f.login.password }),
+    }),
+  },
+];
+
+function orderRequest(token: string, productId: number): LoadRequest {
+  return {
+    method: 'POST',
+    path: '/api/v1/orders',
+    headers: { ...json, ...bearer(token) },
+    body: JSON.stringify({ items: [{ product_id: productId, quantity: 1 }] }),
+  };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const duration = Number(args.duration ?? process.env.DURATION ?? 2);
+  const connections = Number(args.connections ?? process.env.CONNECTIONS ?? 10);
+  const databaseUrl = args.database ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bench_api';
+  const bcryptRounds = Number(args['bcrypt-rounds'] ?? process.env.BCRYPT_ROUNDS ?? 12);
+  const only = args.only?.split(',');
+  if (!(duration > 0) || !(connections > 0)) throw new Error('--duration and --connections must be positive');
+  fs.mkdirSync(OUT_DIR, { recursive: true });
+  const secretKey = randomBytes(48).toString('base64url');
+  const loadBefore = os.loadavg()[0] ?? 0;
+
+  console.log(`preparing ${redactUrl(databaseUrl)}...`);
+  const fixtures = await prepareDatabase(databaseUrl, { root: ROOT, secretKey, bcryptRounds, connections });
+  const env = { databaseUrl, secretKey, bcryptRounds };
+  const servers: Server[] = [];
+  const loader = startLoader();
+  let failed = false;
+  try {
+    // One at a time, so each start-up time is measured without the others competing for the CPU.
+    for (const name of SERVERS) servers.push(await startServer(name, env));
+    const scenarios = SCENARIOS.filter((s) => !only || only.includes(s.name));
+    console.log(`warming ${scenarios.length} routes on ${servers.length} servers...`);
+    for (const server of servers) for (const scenario of scenarios) await warm(server, scenario, fixtures);
+
+    const results = new Map<string, Measured>();
+    let loginHealth: Probe | undefined;
+    for (const scenario of scenarios) {
+      const runs = new Map<ServerName, { results: LoadResult[]; peakRssMb: number }>();
+      const measure = async (server: Server, seconds: number) => {
+        resetPeakRss(server);
+        const job: LoadJob = {
+          url: server.url,
+          connections,
+          durationSeconds: seconds,
+          request: scenario.request(fixtures),
+          perConnection: scenario.perConnection?.(fixtures),
+        };
+        const probe = scenario.name === 'login' && server.name === 'app' ? startProbe(`${server.url}/health`) : null;
+        const result = await loader.run(job);
+        if (probe) loginHealth = await probe.stop();
+        const entry = runs.get(server.name) ?? { results: [], peakRssMb: 0 };
+        entry.results.push(result);
+        entry.peakRssMb = Math.max(entry.peakRssMb, peakRssMb(server));
+        runs.set(server.name, entry);
+        return result;
+      };
+      if (scenario.name === 'login') {
+        // At bcrypt cost 12 a login takes a quarter of a second of a core: one longer run per server.
+        for (const server of servers) {
+          const result = await measure(server, Math.max(duration, LOGIN_MIN_SECONDS));
+          // Logins still queued for bcrypt when the run stops would slow the next server down.
+          await sleep(Math.min(20_000, Math.max(500, pct(result.latencies, 99))));
+        }
+      } else {
+        // Servers take turns in one-second slices, starting with a different one each round, so a burst of load
+        // from elsewhere on the machine falls on all of them alike and the same-run ratios stay fair.
+        const rounds = Math.max(1, Math.round(duration));
+        for (let round = 0; round < rounds; round += 1) {
+          const order = servers.map((_, i) => servers[(i + round) % servers.length] as Server);
+          for (const server of order) await measure(server, duration / rounds);
+        }
+      }
+      for (const server of servers) {
+        const entry = runs.get(server.name);
+        if (!entry) continue;
+        const measured = { ...summarise(entry.results), peakRssMb: entry.peakRssMb };
+        results.set(`${scenario.name}/${server.name}`, measured);
+        console.log(
+          `${scenario.title.padEnd(38)} ${server.name.padEnd(27)} ${measured.rps.toFixed(0).padStart(6)} req/s` +
+            `  p50 ${fmt(measured.p50)} ms  p99 ${fmt(measured.p99)} ms  non-2xx ${measured.non2xx}  errors ${measured.errors}`,
+        );
+        if (measured.non2xx + measured.errors > 0) {
+          failed = true;
+          console.error(`  unexpected responses: ${JSON.stringify(measured.statusCodes)}`);
+        }
+      }
+    }
+    const searchLatency = only ? [] : await measureSearchLatency(loader, servers, fixtures, duration);
+    const report = renderReport({
+      duration,
+      connections,
+      bcryptRounds,
+      loadBefore,
+      scenarios,
+      results,
+      servers,
+      loginHealth,
+      searchLatency,
+      failed,
+    });
+    console.log(`\n${report}`);
+    fs.writeFileSync(path.join(OUT_DIR, 'results.md'), report);
+    console.log(`written to ${path.relative(ROOT, path.join(OUT_DIR, 'results.md'))}`);
+  } finally {
+    loader.stop();
+    await Promise.all(servers.map(stopServer));
+  }
+  if (failed) {
+    console.error('FAILED: some scenarios had non-2xx responses or errors');
+    process.exit(1);
+  }
+}
+
+// --- servers ---------------------------------------------------------------------------------------------------
+
+async function startServer(
+  name: ServerName,
+  env: { databaseUrl: string; secretKey: string; bcryptRounds: number },
+): Promise<Server> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const script = name === 'baseline' ? 'dist/scripts/bench/baseline-server.js' : 'dist/src/server.js';
+  if (!fs.existsSync(path.join(ROOT, script))) throw new Error(`${script} is missing: run \`make build\` first`);
+  const log = fs.openSync(path.join(OUT_DIR, `${name}.log`), 'w');
+  const started = performance.now();
+  const child = spawn(process.execPath, [script], {
+    cwd: ROOT,
+    stdio: ['ignore', log, log],
+    // A clean environment: nothing from the caller's shell (NODE_OPTIONS, a .env's REDIS_URL...) changes a server.
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATABASE_URL: env.databaseUrl,
+      SECRET_KEY: env.secretKey,
+      BCRYPT_ROUNDS: String(env.bcryptRounds),
+      LOG_LEVEL: 'info',
+      AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
+      VALIDATE_RESPONSES: name === 'app' ? 'true' : 'false',
+    },
+  });
+  fs.closeSync(log);
+  await waitForReady(`${url}/health/ready`, child, name);
+  const startupMs = performance.now() - started;
+  console.log(`${name} ready on ${url} in ${startupMs.toFixed(0)} ms (pid ${child.pid})`);
+  return { name, url, child, startupMs };
+}
+
+async function waitForReady(url: string, child: ChildProcess, name: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: see build/bench/${name}.log`);
+    try {
+      const res = await fetch(url);
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(10);
+  }
+  throw new Error(`${name} was not ready within ${timeoutMs} ms`);
+}
+
+async function stopServer(server: Server): Promise<void> {
+  if (server.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => server.child.once('exit', resolve));
+  server.child.kill('SIGTERM');
+  const timer = setTimeout(() => server.child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+// VmHWM is the peak resident set; writing 5 to clear_refs resets it, so each run reports its own peak.
+function resetPeakRss(server: Server): void {
+  try {
+    fs.writeFileSync(`/proc/${server.child.pid}/clear_refs`, '5');
+  } catch {
+    // Not Linux, or not allowed: the figure is then the peak since start-up.
+  }
+}
+
+function peakRssMb(server: Server): number {
+  try {
+    const status = fs.readFileSync(`/proc/${server.child.pid}/status`, 'utf8');
+    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return kb / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+// --- load --------------------------------------------------------------------------------------------------------
+
+type Loader = { run: (job: LoadJob) => Promise<LoadResult>; stop: () => void };
+
+function startLoader(): Loader {
+  const file = path.join(__dirname, `load${path.extname(__filename)}`);
+  const child = fork(file, [], { stdio: 'inherit', env: { PATH: process.env.PATH ?? '' } });
+  let nextId = 0;
+  const pending = new Map<number, { resolve: (r: LoadResult) => void; reject: (e: Error) => void }>();
+  child.on('message', (message: { id: number; result?: LoadResult; error?: string }) => {
+    const waiter = pending.get(message.id);
+    pending.delete(message.id);
+    if (message.result) waiter?.resolve(message.result);
+    else waiter?.reject(new Error(message.error ?? 'load generator failed'));
+  });
+  child.on('exit', (code) => {
+    for (const waiter of pending.values()) waiter.reject(new Error(`load generator exited with ${code}`));
+  });
+  return {
+    run: (job) =>
+      new Promise((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve, reject });
+        child.send({ id, job });
+      }),
+    stop: () => child.kill(),
+  };
+}
+
+// Enough sequential requests on every route to compile its validators and warm the JIT before anything is timed.
+async function warm(server: Server, scenario: Scenario, fixtures: Fixtures): Promise<void> {
+  const count = scenario.name === 'login' ? 2 : 50;
+  const variants = scenario.perConnection?.(fixtures) ?? [scenario.request(fixtures)];
+  for (let i = 0; i < count; i += 1) {
+    const request = variants[i % variants.length] ?? scenario.request(fixtures);
+    const res = await fetch(`${server.url}${request.path}`, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+    });
+    const text = await res.text();
+    if (res.status < 200 || res.status > 299) {
+      throw new Error(`${server.name} answered ${res.status} to ${scenario.name} while warming: ${text.slice(0, 300)}`);
+    }
+  }
+}
+
+type Probe = { samples: number; p50: number; p99: number; max: number };
+
+// A lone client timing GET /health back to back from this process while the login scenario runs.
+function startProbe(url: string): { stop: () => Promise<Probe> } {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const timings: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const started = performance.now();
+      await new Promise<void>((resolve, reject) => {
+        http
+          .get(url, { agent }, (res) => {
+            res.resume();
+            res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`/health ${res.statusCode}`))));
+          })
+          .on('error', reject);
+      });
+      timings.push(performance.now() - started);
+      await sleep(5);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      agent.destroy();
+      return { samples: timings.length, p50: pct(timings, 50), p99: pct(timings, 99), max: pct(timings, 100) };
+    },
+  };
+}
+
+type SearchLatency = { label: string; server: ServerName; result: Summary };
+
+// Issue 4's figures: q + category_id + sort=-price_cents + limit=20 at skip=0 and skip=50000, one client at a time.
+async function measureSearchLatency(
+  loader: Loader,
+  servers: Server[],
+  fixtures: Fixtures,
+  duration: number,
+): Promise<SearchLatency[]> {
+  const cases = [
+    { label: 'q=lantern skip=0', q: 'lantern', skip: 0 },
+    { label: 'q=everyday skip=0', q: 'everyday', skip: 0 },
+    { label: 'q=everyday skip=50000', q: 'everyday', skip: 50_000 },
+  ];
+  const out: SearchLatency[] = [];
+  for (const server of servers.filter((s) => s.name === 'app')) {
+    for (const c of cases) {
+      const query = `q=${c.q}&category_id=${fixtures.categoryId}&sort=-price_cents&limit=20&skip=${c.skip}`;
+      const request: LoadRequest = { method: 'GET', path: `/api/v1/products?${query}` };
+      const result = await loader.run({ url: server.url, connections: 1, durationSeconds: duration, request });
+      out.push({ label: c.label, server: server.name, result: summarise([result]) });
+    }
+  }
+  return out;
+}
+
+// --- report ------------------------------------------------------------------------------------------------------
+
+type ReportInput = {
+  duration: number;
+  connections: number;
+  bcryptRounds: number;
+  loadBefore: number;
+  scenarios: Scenario[];
+  results: Map<string, Measured>;
+  servers: Server[];
+  loginHealth: Probe | undefined;
+  searchLatency: SearchLatency[];
+  failed: boolean;
+};
+
+function renderReport(input: ReportInput): string {
+  const { results } = input;
+  const get = (scenario: string, server: ServerName) => results.get(`${scenario}/${server}`);
+  const lines: string[] = [];
+  lines.push(
+    `${input.connections} connections, ${input.duration} s per scenario and server, bcrypt cost ${input.bcryptRounds}; ` +
+      `${os.cpus().length} CPUs, load average before the run ${input.loadBefore.toFixed(2)}, after ${os.loadavg()[0]?.toFixed(2)}.`,
+    '',
+    '| scenario | server | req/s | p50 ms | p99 ms | non-2xx / errors | peak RSS MB |',
+    '|---|---|---:|---:|---:|---:|---:|',
+  );
+  for (const scenario of input.scenarios) {
+    for (const server of SERVERS) {
+      const r = get(scenario.name, server);
+      if (!r) continue;
+      lines.push(
+        `| ${scenario.title} | ${SERVER_TITLES[server]} | ${r.rps.toFixed(0)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ` +
+          `${r.non2xx} / ${r.errors} | ${r.peakRssMb.toFixed(0)} |`,
+      );
+    }
+  }
+  lines.push(
+    '',
+    '| scenario | app / baseline req/s | app / baseline p99 | validation off / on req/s | response validation cost |',
+    '|---|---:|---:|---:|---:|',
+  );
+  for (const scenario of input.scenarios) {
+    const app = get(scenario.name, 'app');
+    const base = get(scenario.name, 'baseline');
+    const off = get(scenario.name, 'app-no-response-validation');
+    if (!app || !base || !off) continue;
+    lines.push(
+      `| ${scenario.title} | ${ratio(app.rps, base.rps)} | ${ratio(app.p99, base.p99)} | ${ratio(off.rps, app.rps)} | ` +
+        `${(100 * (1 - app.rps / off.rps)).toFixed(0)}% |`,
+    );
+  }
+  const startup = input.servers.find((s) => s.name === 'app')?.startupMs;
+  const rss = Math.max(
+    0,
+    ...[...results.entries()].filter(([k]) => !k.endsWith('/baseline')).map(([, r]) => r.peakRssMb),
+  );
+  lines.push('');
+  if (input.loginHealth) {
+    const h = input.loginHealth;
+    const login = get('login', 'app');
+    lines.push(
+      `During login on the shipped app (${login ? `${login.rps.toFixed(1)} logins/s, p50 ${fmt(login.p50)} ms` : 'n/a'}): ` +
+        `GET /health from a separate client, ${h.samples} requests, p50 ${h.p50.toFixed(1)} ms, ` +
+        `p99 ${h.p99.toFixed(1)} ms, max ${h.max.toFixed(1)} ms.`,
+      '',
+    );
+  }
+  if (startup !== undefined)
+    lines.push(`Start-up of the shipped app to a ready /health/ready: ${startup.toFixed(0)} ms.`, '');
+  if (input.searchLatency.length) {
+    lines.push(
+      'listProducts q + category_id + sort=-price_cents + limit=20, one connection (shipped app):',
+      '',
+      '| case | requests | p50 ms | p99 ms |',
+      '|---|---:|---:|---:|',
+    );
+    for (const s of input.searchLatency) {
+      lines.push(`| ${s.label} | ${s.result.requests} | ${fmt(s.result.p50)} | ${fmt(s.result.p99)} |`);
+    }
+    lines.push('');
+  }
+  lines.push('| target | measured | result |', '|---|---|---|');
+  const target = (name: string, measured: string, met: boolean | undefined) => {
+    if (met !== undefined) lines.push(`| ${name} | ${measured} | ${met ? 'met' : 'MISSED'} |`);
+  };
+  for (const scenario of ['getProduct', 'list20']) {
+    const app = get(scenario, 'app');
+    const base = get(scenario, 'baseline');
+    const title = SCENARIOS.find((s) => s.name === scenario)?.title;
+    if (app && base) {
+      target(`${title}: app >= 60% of baseline req/s`, pctOf(app.rps, base.rps), app.rps >= 0.6 * base.rps);
+      target(`${title}: app p99 <= 2x baseline`, ratio(app.p99, base.p99), app.p99 <= 2 * base.p99);
+    }
+  }
+  for (const scenario of ['list20', 'list20-category']) {
+    const app = get(scenario, 'app');
+    const base = get(scenario, 'baseline');
+    const title = SCENARIOS.find((s) => s.name === scenario)?.title;
+    if (app && base) target(`${title}: app >= 2x baseline req/s`, ratio(app.rps, base.rps), app.rps >= 2 * base.rps);
+  }
+  for (const [scenario, limit] of [
+    ['list20', 0.15],
+    ['list1000', 0.35],
+  ] as const) {
+    const on = get(scenario, 'app');
+    const off = get(scenario, 'app-no-response-validation');
+    const title = SCENARIOS.find((s) => s.name === scenario)?.title;
+    if (on && off) {
+      const cost = 1 - on.rps / off.rps;
+      target(`${title}: response validation costs <= ${limit * 100}%`, `${(cost * 100).toFixed(0)}%`, cost <= limit);
+    }
+  }
+  const me = get('me', 'app');
+  const health = get('health', 'app');
+  if (me && health)
+    target('getCurrentUser >= 50% of /health req/s', pctOf(me.rps, health.rps), me.rps >= 0.5 * health.rps);
+  if (input.loginHealth) {
+    target('/health p99 during login < 20 ms', `${input.loginHealth.p99.toFixed(1)} ms`, input.loginHealth.p99 < 20);
+  }
+  target('server RSS < 250 MB (both app servers)', `${rss.toFixed(0)} MB`, rss < 250);
+  if (startup !== undefined) target('start-up to ready < 2 s', `${startup.toFixed(0)} ms`, startup < 2000);
+  for (const s of input.searchLatency.filter((l) => l.label.startsWith('q=everyday'))) {
+    const limit = s.label.endsWith('skip=0') ? 15 : 50;
+    target(`search ${s.label}: p50 < ${limit} ms`, `${fmt(s.result.p50)} ms`, s.result.p50 < limit);
+  }
+  if (input.failed) lines.push('', 'FAILED: non-2xx responses or errors in a scenario that expects 2xx.');
+  return lines.join('\n');
+}
+
+const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
+const pctOf = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(0)}%` : 'n/a');
+
+// Merges runs exactly: requests over seconds, percentiles over every response time.
+function summarise(runs: LoadResult[]): Summary {
+  const latencies = runs.flatMap((r) => r.latencies);
+  const statusCodes: Record<string, number> = {};
+  for (const run of runs) {
+    for (const [code, count] of Object.entries(run.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + count;
+  }
+  const requests = runs.reduce((sum, r) => sum + r.requests, 0);
+  const seconds = runs.reduce((sum, r) => sum + r.seconds, 0);
+  return {
+    requests,
+    rps: seconds > 0 ? requests / seconds : 0,
+    p50: pct(latencies, 50),
+    p99: pct(latencies, 99),
+    non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
+    errors: runs.reduce((sum, r) => sum + r.errors + r.timeouts, 0),
+    statusCodes,
+  };
+}
+
+const fmt = (ms: number) => (ms < 10 ? ms.toFixed(1) : ms.toFixed(0));
+
+// --- helpers -----------------------------------------------------------------------------------------------------
+
+function pct(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
+}
+
+function parseArgs(argv: string[]): Record<string, string | undefined> {
+  return Object.fromEntries(
+    argv.map((arg) => {
+      const [key, ...value] = arg.replace(/^--/, '').split('=');
+      return [key ?? '', value.join('=')];
+    }),
+  );
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+    probe.on('error', reject);
+  });
+}
+
+function findRoot(from: string): string {
+  let dir = from;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('package.json not found above the bench script');
+    dir = parent;
+  }
+  return dir;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const redactUrl = (url: string) => url.replace(/\/\/[^@/]*@/, '//');
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
