@@ -2,6 +2,7 @@ import 'dotenv/config';
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import v8 from 'node:v8';
 import { createDatabase, migrateLatest } from './data-access/database';
 import { createApp } from './http/app';
 import { systemClock } from './lib/clock';
@@ -11,8 +12,16 @@ import { connectRedis } from './lib/redis';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
+// How far V8 lets the old generation grow past the live heap before the next full collection. Left adaptive (up to
+// 4x), a server whose live heap is ~30-50 MB peaked at 240-280 MB of RSS under load; at 50% it peaked near 160 MB
+// with no measurable loss of throughput (see README, Performance). A value given on the command line wins.
+const HEAP_GROWING_PERCENT = 50;
+
 /** Runs migrations once, then serves in this process or, with WEB_CONCURRENCY > 1, in that many cluster workers. */
 async function main(): Promise<void> {
+  if (!process.execArgv.some((arg) => /^--heap[-_]growing[-_]percent/.test(arg))) {
+    v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  }
   const config = loadConfig();
   const logger = createLogger(config);
   if (cluster.isPrimary) {
