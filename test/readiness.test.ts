@@ -1,16 +1,19 @@
 import { createDatabase } from '../src/data-access/database';
 import { signAccessToken } from '../src/domain/auth/tokens';
-import { startTestApp } from './support/test-app';
+import { memoryLogger, startTestApp } from './support/test-app';
 
 const unreachableDatabase = () =>
-  createDatabase({
-    kind: 'postgres',
-    url: 'postgres://postgres@127.0.0.1:9/unreachable',
-    poolMin: 0,
-    poolMax: 2,
-    statementTimeoutMs: 1000,
-    connectTimeoutMs: 500,
-  });
+  createDatabase(
+    {
+      kind: 'postgres',
+      url: 'postgres://postgres@127.0.0.1:9/unreachable',
+      poolMin: 0,
+      poolMax: 2,
+      statementTimeoutMs: 1000,
+      connectTimeoutMs: 500,
+    },
+    memoryLogger(),
+  );
 
 describe('readiness', () => {
   test('when the database is unreachable, then /health/ready is 503 naming the database check, and /health stays 200', async () => {

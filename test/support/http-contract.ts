@@ -1,6 +1,6 @@
 import { createDatabase, type Db } from '../../src/data-access/database';
 import { tokenFor } from './factories';
-import { startTestApp, type TestApp } from './test-app';
+import { memoryLogger, startTestApp, type TestApp } from './test-app';
 
 type BodyMethod = 'post' | 'put' | 'patch';
 
@@ -29,14 +29,17 @@ export type OperationCall = {
 
 /** Starts the app over a database that refuses connections, with a token for user 1 (whose lookup fails too). */
 export async function startAppWithDatabaseDown(): Promise<{ t: TestApp; auth: Record<string, string> }> {
-  const db = createDatabase({
-    kind: 'postgres',
-    url: 'postgres://postgres@127.0.0.1:9/unreachable',
-    poolMin: 0,
-    poolMax: 2,
-    statementTimeoutMs: 1000,
-    connectTimeoutMs: 500,
-  });
+  const db = createDatabase(
+    {
+      kind: 'postgres',
+      url: 'postgres://postgres@127.0.0.1:9/unreachable',
+      poolMin: 0,
+      poolMax: 2,
+      statementTimeoutMs: 1000,
+      connectTimeoutMs: 500,
+    },
+    memoryLogger(),
+  );
   const t = await startTestApp({ deps: { db } });
   return { t, auth: { Authorization: `Bearer ${tokenFor(t, 1)}` } };
 }

@@ -19,6 +19,11 @@ export class MemoryTransport extends Transport {
   }
 }
 
+/** A logger that keeps what it is told in memory, for pieces built outside startTestApp. */
+export function memoryLogger() {
+  return createLogger({ logLevel: 'debug', logFormat: 'json' }, [new MemoryTransport()]);
+}
+
 /** A clock tests can move by hand. */
 export class ManualClock implements Clock {
   constructor(private current = new Date()) {}
