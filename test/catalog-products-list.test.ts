@@ -179,3 +179,16 @@ describe('listProducts sorting and paging', () => {
     expect((await t.request.get('/api/v1/products?limit=1001')).status).toBe(422);
   });
 });
+
+describe('query strings as clients write them', () => {
+  test('when sort uses a literal comma and q a plus for a space, then both are accepted as documented', async () => {
+    const t = await startTestApp();
+    try {
+      const res = await t.request.get('/api/v1/products?sort=-price_cents,name&q=cast+iron&limit=5');
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ skip: 0, limit: 5 });
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -120,8 +120,8 @@ export function loadFuzzOperations(): FuzzOperation[] {
 // ---------------------------------------------------------------------------------------------------------------
 // Valid values
 
-/** How values are generated: `stringly` for query, path, header and form values, which travel as text. */
-export type GenOptions = { stringly?: boolean; hints?: Record<string, fc.Arbitrary<unknown>> };
+/** How values are generated: `hints` maps property and parameter names to values to use now and then. */
+export type GenOptions = { hints?: Record<string, fc.Arbitrary<unknown>> };
 
 const typesOf = (s: Schema): string[] => {
   if (Array.isArray(s.type)) return s.type;
@@ -526,11 +526,11 @@ const asText = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
 function paramArb(p: Param, opts: GenOptions): fc.Arbitrary<string> {
   if (p.in === 'path') {
-    const random = valueArb(p.schema, { stringly: true }).map(asText);
+    const random = valueArb(p.schema).map(asText);
     return fc.oneof({ weight: 4, arbitrary: fc.constantFrom(OWN_ROW, OTHER_ROW) }, { weight: 1, arbitrary: random });
   }
   if (p.in === 'header') return stringArb(flatten(p.schema), { header: true });
-  return valueArb(p.schema, { ...opts, stringly: true }, p.name).map(asText);
+  return valueArb(p.schema, opts, p.name).map(asText);
 }
 
 const isForm = (contentType: string) => contentType === 'application/x-www-form-urlencoded';
@@ -544,7 +544,7 @@ export function validRequestArb(op: FuzzOperation, opts: GenOptions = {}): fc.Ar
     }) as fc.Arbitrary<Record<string, string>>;
   const body = op.body
     ? fc.constantFrom(...op.body.media).chain((media) =>
-        valueArb(media.schema, { ...opts, stringly: isForm(media.type) }).map((value) => ({
+        valueArb(media.schema, opts).map((value) => ({
           contentType: media.type,
           value,
         })),
