@@ -23,6 +23,8 @@ describe('readiness', () => {
       expect(ready.status).toBe(503);
       expect(ready.body).toMatchObject({ error_code: 'SERVICE_UNAVAILABLE', checks: { database: { status: 'down' } } });
       expect(ready.body.message).toContain('database');
+      expect(ready.body.checks.database.error).toBe('unreachable or failing');
+      expect(JSON.stringify(ready.body)).not.toContain('127.0.0.1');
       expect(ready.headers['retry-after']).toBe('5');
       const live = await t.request.get('/health');
       expect(live.status).toBe(200);
