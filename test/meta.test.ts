@@ -37,3 +37,11 @@ describe('meta endpoints', () => {
     expect(res.headers.allow).toContain('GET');
   });
 });
+
+describe('probes with cache-busting query strings', () => {
+  test('when a probe adds an unknown query parameter, then it is still answered 200', async () => {
+    const live = await t.request.get('/health?_=123');
+    const ready = await t.request.get('/health/ready?_=123');
+    expect([live.status, ready.status]).toEqual([200, 200]);
+  });
+});
