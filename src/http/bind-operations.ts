@@ -39,11 +39,12 @@ export function operationRouter(operations: SpecOperation[], handlers: Handlers)
       if (typeof handler !== 'function') {
         throw new AppError('NOT_IMPLEMENTED', `${op.operationId} is not implemented yet.`);
       }
-      const openapi = (req as { openapi?: { pathParams?: Record<string, unknown> } }).openapi;
-      const overflow = nonFiniteParameter({ path: openapi?.pathParams ?? req.params, query: req.query });
+      // The validator's coerced path parameters, not Express's strings.
+      const params = (req as { openapi?: { pathParams?: Record<string, unknown> } }).openapi?.pathParams ?? req.params;
+      const overflow = nonFiniteParameter({ path: params, query: req.query });
       if (overflow) throw new AppError('VALIDATION_ERROR', 'The request is invalid.', [overflow]);
       const reply = (await (handler as (r: unknown) => Promise<Reply>)({
-        params: openapi?.pathParams ?? req.params,
+        params,
         query: req.query,
         headers: Object.fromEntries(op.headerParams.map((name) => [name, req.get(name)])),
         body: req.body,
