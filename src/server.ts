@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import v8 from 'node:v8';
 import { createDatabase, migrateLatest } from './data-access/database';
-import { createApp } from './http/app';
+import { createApp, createHttpServer } from './http/app';
 import { systemClock } from './lib/clock';
 import { ConfigError, loadConfig, type Config } from './lib/config';
 import { createLogger, type Logger } from './lib/logger';
@@ -41,7 +41,7 @@ async function serve(config: Config, logger: Logger, db: ReturnType<typeof creat
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
   let draining = false;
   const app = createApp({ config, db, redis, logger, clock: systemClock, lifecycle: { isDraining: () => draining } });
-  const server: Server = app.listen(config.port, config.host, () => {
+  const server: Server = createHttpServer(app).listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
     logger.info(`listening on http://${config.host}:${port} (database: ${config.database.kind})`, {
       port,

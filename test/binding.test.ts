@@ -1,10 +1,10 @@
 import express from 'express';
 import supertest from 'supertest';
-import { accessRouter, operationRouter } from '../src/http/bind-operations';
 import { errorHandler } from '../src/http/error-handler';
+import { RouteTable } from '../src/http/operation-table';
+import { createPipeline, notFound } from '../src/http/pipeline';
 import { notImplemented, type Handlers } from '../src/http/operations';
 import { listOperations, loadSpec, type OpenApiDocument } from '../src/http/spec';
-import { requestId } from '../src/http/request-context';
 import { createLogger } from '../src/lib/logger';
 import { MemoryTransport } from './support/test-app';
 
@@ -64,13 +64,23 @@ describe('reading operations from the spec', () => {
 });
 
 describe('binding handlers', () => {
-  const ops = listOperations(loadSpec()).filter((o) => o.operationId === 'getHealth');
+  const logger = createLogger({ logLevel: 'error', logFormat: 'json' }, [new MemoryTransport()]);
   const app = (handlers: Partial<Handlers>) =>
     express()
-      .use(requestId())
-      .use(accessRouter(ops, async () => undefined))
-      .use(operationRouter(ops, handlers as Handlers))
-      .use(errorHandler(createLogger({ logLevel: 'error', logFormat: 'json' }, [new MemoryTransport()])));
+      .use(
+        createPipeline({
+          spec: loadSpec(),
+          handlers,
+          authenticate: async () => undefined,
+          logger,
+          rateLimiters: { auth: (_req, _res, next) => next() },
+          maxBodyBytes: 1024,
+          validateResponses: false,
+          requestTimeoutMs: 5000,
+        }),
+      )
+      .use(notFound())
+      .use(errorHandler(logger));
 
   test('when an operation is marked notImplemented, then it answers 501 NOT_IMPLEMENTED in the error format', async () => {
     const res = await supertest(app({ getHealth: notImplemented })).get('/health');
@@ -85,5 +95,58 @@ describe('binding handlers', () => {
     expect(res.status).toBe(200);
     expect(res.headers['x-test']).toBe('yes');
     expect(res.text).toBe('');
+  });
+
+  test('when an x-rate-limit policy has no limiter, then building the pipeline fails', () => {
+    expect(() =>
+      createPipeline({
+        spec: loadSpec(),
+        handlers: {},
+        authenticate: async () => undefined,
+        logger,
+        maxBodyBytes: 1024,
+        validateResponses: false,
+        requestTimeoutMs: 5000,
+      }),
+    ).toThrow('no limiter for x-rate-limit "auth"');
+  });
+});
+
+describe('the route table', () => {
+  type Op = { path: string; method: 'get' | 'post' | 'delete'; id: string };
+  const table = new RouteTable<Op>([
+    { path: '/u/{id}', method: 'get', id: 'byId' },
+    { path: '/u/me', method: 'get', id: 'me' },
+    { path: '/u/me', method: 'delete', id: 'deleteMe' },
+    { path: '/u', method: 'post', id: 'create' },
+  ]);
+  const idOf = (method: string, path: string) => {
+    const found = table.find(method, path);
+    return found.kind === 'operation' ? [found.operation.id, found.params] : [found.kind];
+  };
+
+  test('when a literal and a templated path both match, then the literal one wins', () => {
+    expect(idOf('GET', '/u/me')).toEqual(['me', {}]);
+    expect(idOf('GET', '/u/42')).toEqual(['byId', { id: '42' }]);
+  });
+
+  test('when a path parameter is percent-encoded, then it is decoded, and bad encoding throws URIError', () => {
+    expect(idOf('GET', '/u/a%20b')).toEqual(['byId', { id: 'a b' }]);
+    expect(() => table.find('GET', '/u/%E0%A4%A')).toThrow(URIError);
+  });
+
+  test('when HEAD asks for a GET route, then it finds the GET operation', () => {
+    expect(idOf('HEAD', '/u/me')).toEqual(['me', {}]);
+  });
+
+  test('when the path exists without the method, then the lookup lists the allowed methods', () => {
+    expect(table.find('PUT', '/u/me')).toEqual({ kind: 'method-not-allowed', allow: 'GET, DELETE, HEAD' });
+    expect(table.find('GET', '/u')).toEqual({ kind: 'method-not-allowed', allow: 'POST' });
+  });
+
+  test('when no path matches, then nothing is found; a trailing slash is tolerated', () => {
+    expect(idOf('GET', '/nope')).toEqual(['not-found']);
+    expect(idOf('GET', '/u/me/')).toEqual(['me', {}]);
+    expect(idOf('GET', '/u/1/2')).toEqual(['not-found']);
   });
 });

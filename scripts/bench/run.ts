@@ -39,7 +39,7 @@ type Summary = {
   errors: number;
   statusCodes: Record<string, number>;
 };
-type Measured = Summary & { peakRssMb: number };
+type Measured = Summary & { peakRssMb: number; cpuUs: number };
 
 const SERVERS: ServerName[] = ['baseline', 'app', 'app-no-response-validation'];
 const SERVER_TITLES: Record<ServerName, string> = {
@@ -139,13 +139,16 @@ async function main(): Promise<void> {
     const scenarios = SCENARIOS.filter((s) => !only || only.includes(s.name));
     console.log(`warming ${scenarios.length} routes on ${servers.length} servers...`);
     for (const server of servers) for (const scenario of scenarios) await warm(server, scenario, fixtures);
+    // The app builds its validators in the background after start-up: measure only once every server is idle.
+    for (const server of servers) await waitUntilIdle(server);
 
     const results = new Map<string, Measured>();
     let loginHealth: Probe | undefined;
     for (const scenario of scenarios) {
-      const runs = new Map<ServerName, { results: LoadResult[]; peakRssMb: number }>();
+      const runs = new Map<ServerName, { results: LoadResult[]; peakRssMb: number; cpuSeconds: number }>();
       const measure = async (server: Server, seconds: number) => {
         resetPeakRss(server);
+        const cpuBefore = cpuSeconds(server);
         const job: LoadJob = {
           url: server.url,
           connections,
@@ -156,8 +159,9 @@ async function main(): Promise<void> {
         const probe = scenario.name === 'login' && server.name === 'app' ? startProbe(`${server.url}/health`) : null;
         const result = await loader.run(job);
         if (probe) loginHealth = await probe.stop();
-        const entry = runs.get(server.name) ?? { results: [], peakRssMb: 0 };
+        const entry = runs.get(server.name) ?? { results: [], peakRssMb: 0, cpuSeconds: 0 };
         entry.results.push(result);
+        entry.cpuSeconds += cpuSeconds(server) - cpuBefore;
         entry.peakRssMb = Math.max(entry.peakRssMb, peakRssMb(server));
         runs.set(server.name, entry);
         return result;
@@ -181,11 +185,13 @@ async function main(): Promise<void> {
       for (const server of servers) {
         const entry = runs.get(server.name);
         if (!entry) continue;
-        const measured = { ...summarise(entry.results), peakRssMb: entry.peakRssMb };
+        const summary = summarise(entry.results);
+        const cpuUs = summary.requests > 0 ? (entry.cpuSeconds * 1e6) / summary.requests : 0;
+        const measured = { ...summary, peakRssMb: entry.peakRssMb, cpuUs };
         results.set(`${scenario.name}/${server.name}`, measured);
         console.log(
           `${scenario.title.padEnd(38)} ${server.name.padEnd(27)} ${measured.rps.toFixed(0).padStart(6)} req/s` +
-            `  p50 ${fmt(measured.p50)} ms  p99 ${fmt(measured.p99)} ms  non-2xx ${measured.non2xx}  errors ${measured.errors}`,
+            `  CPU ${measured.cpuUs.toFixed(0).padStart(5)} µs/req  p50 ${fmt(measured.p50)} ms  p99 ${fmt(measured.p99)} ms  non-2xx ${measured.non2xx}  errors ${measured.errors}`,
         );
         if (measured.non2xx + measured.errors > 0) {
           failed = true;
@@ -271,6 +277,17 @@ async function waitForReady(url: string, child: ChildProcess, name: string, time
   throw new Error(`${name} was not ready within ${timeoutMs} ms`);
 }
 
+// Polls the server's CPU time until it stays below 5% of a core for two 250 ms windows in a row (deadline 30 s).
+async function waitUntilIdle(server: Server): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let quiet = 0;
+  while (quiet < 2 && Date.now() < deadline) {
+    const before = cpuSeconds(server);
+    await sleep(250);
+    quiet = cpuSeconds(server) - before < 0.0125 ? quiet + 1 : 0;
+  }
+}
+
 async function stopServer(server: Server): Promise<void> {
   if (server.child.exitCode !== null) return;
   const exited = new Promise((resolve) => server.child.once('exit', resolve));
@@ -287,6 +304,29 @@ function resetPeakRss(server: Server): void {
   } catch {
     // Not Linux, or not allowed: the figure is then the peak since start-up.
   }
+}
+
+// CPU time (user + system, every thread) of the server process and of any worker processes it forked, in seconds;
+// read from /proc, so the load generator's own CPU never counts.
+function cpuSeconds(server: Server): number {
+  const ticks = Number(process.env.CLK_TCK ?? 100);
+  const total = (pid: number): number => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the command name, which is in parentheses and may contain spaces: utime is 14th, stime 15th.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const own = (Number(fields[11]) + Number(fields[12])) / ticks;
+      const children = fs
+        .readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+        .split(' ')
+        .filter(Boolean)
+        .map(Number);
+      return own + children.reduce((sum, child) => sum + total(child), 0);
+    } catch {
+      return 0;
+    }
+  };
+  return server.child.pid ? total(server.child.pid) : 0;
 }
 
 function peakRssMb(server: Server): number {
@@ -427,22 +467,22 @@ function renderReport(input: ReportInput): string {
     `${input.connections} connections, ${input.duration} s per scenario and server, bcrypt cost ${input.bcryptRounds}; ` +
       `${os.cpus().length} CPUs, load average before the run ${input.loadBefore.toFixed(2)}, after ${os.loadavg()[0]?.toFixed(2)}.`,
     '',
-    '| scenario | server | req/s | p50 ms | p99 ms | non-2xx / errors | peak RSS MB |',
-    '|---|---|---:|---:|---:|---:|---:|',
+    '| scenario | server | req/s | CPU µs/req | p50 ms | p99 ms | non-2xx / errors | peak RSS MB |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
   );
   for (const scenario of input.scenarios) {
     for (const server of SERVERS) {
       const r = get(scenario.name, server);
       if (!r) continue;
       lines.push(
-        `| ${scenario.title} | ${SERVER_TITLES[server]} | ${r.rps.toFixed(0)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ` +
-          `${r.non2xx} / ${r.errors} | ${r.peakRssMb.toFixed(0)} |`,
+        `| ${scenario.title} | ${SERVER_TITLES[server]} | ${r.rps.toFixed(0)} | ${r.cpuUs.toFixed(0)} | ${fmt(r.p50)} | ` +
+          `${fmt(r.p99)} | ${r.non2xx} / ${r.errors} | ${r.peakRssMb.toFixed(0)} |`,
       );
     }
   }
   lines.push(
     '',
-    '| scenario | app / baseline req/s | app / baseline p99 | validation off / on req/s | response validation cost |',
+    '| scenario | app / baseline CPU per request | app / baseline req/s | app / baseline p99 | response validation on / off CPU |',
     '|---|---:|---:|---:|---:|',
   );
   for (const scenario of input.scenarios) {
@@ -451,8 +491,8 @@ function renderReport(input: ReportInput): string {
     const off = get(scenario.name, 'app-no-response-validation');
     if (!app || !base || !off) continue;
     lines.push(
-      `| ${scenario.title} | ${ratio(app.rps, base.rps)} | ${ratio(app.p99, base.p99)} | ${ratio(off.rps, app.rps)} | ` +
-        `${(100 * (1 - app.rps / off.rps)).toFixed(0)}% |`,
+      `| ${scenario.title} | ${ratio(off.cpuUs, base.cpuUs)} (on: ${ratio(app.cpuUs, base.cpuUs)}) | ` +
+        `${ratio(off.rps, base.rps)} (on: ${ratio(app.rps, base.rps)}) | ${ratio(app.p99, base.p99)} | ${ratio(app.cpuUs, off.cpuUs)} |`,
     );
   }
   const startup = input.servers.find((s) => s.name === 'app')?.startupMs;
@@ -485,41 +525,59 @@ function renderReport(input: ReportInput): string {
     }
     lines.push('');
   }
-  lines.push('| target | measured | result |', '|---|---|---|');
+  lines.push(
+    '',
+    'Targets. "off" is the app with response validation off (the shipped production default), "on" with it on;',
+    'every ratio is against the bare baseline of this same run.',
+    '',
+    '| target | measured | result |',
+    '|---|---|---|',
+  );
   const target = (name: string, measured: string, met: boolean | undefined) => {
-    if (met !== undefined) lines.push(`| ${name} | ${measured} | ${met ? 'met' : 'MISSED'} |`);
+    if (met !== undefined) lines.push(`| ${name} | ${measured} | ${met ? 'PASS' : 'MISS'} |`);
   };
-  for (const scenario of ['getProduct', 'list20']) {
-    const app = get(scenario, 'app');
+  const title = (scenario: string) => SCENARIOS.find((s) => s.name === scenario)?.title ?? scenario;
+  const cpuTarget = (scenario: string, server: ServerName, limit: number) => {
+    const app = get(scenario, server);
     const base = get(scenario, 'baseline');
-    const title = SCENARIOS.find((s) => s.name === scenario)?.title;
     if (app && base) {
-      target(`${title}: app >= 60% of baseline req/s`, pctOf(app.rps, base.rps), app.rps >= 0.6 * base.rps);
-      target(`${title}: app p99 <= 2x baseline`, ratio(app.p99, base.p99), app.p99 <= 2 * base.p99);
+      const mode = server === 'app' ? 'on' : 'off';
+      target(
+        `${title(scenario)} (${mode}): CPU per request <= ${limit}x baseline`,
+        `${app.cpuUs.toFixed(0)} / ${base.cpuUs.toFixed(0)} µs = ${ratio(app.cpuUs, base.cpuUs)}`,
+        app.cpuUs <= limit * base.cpuUs,
+      );
     }
+  };
+  cpuTarget('health', 'app-no-response-validation', 3);
+  cpuTarget('getProduct', 'app-no-response-validation', 2.5);
+  {
+    const app = get('getProduct', 'app-no-response-validation');
+    const base = get('getProduct', 'baseline');
+    if (app && base)
+      target(`getProduct (off): req/s >= 0.5x baseline`, ratio(app.rps, base.rps), app.rps >= 0.5 * base.rps);
   }
+  cpuTarget('me', 'app-no-response-validation', 3);
+  cpuTarget('list1000', 'app-no-response-validation', 1.2);
+  cpuTarget('list1000', 'app', 1.4);
   for (const scenario of ['list20', 'list20-category']) {
-    const app = get(scenario, 'app');
+    const app = get(scenario, 'app-no-response-validation');
     const base = get(scenario, 'baseline');
-    const title = SCENARIOS.find((s) => s.name === scenario)?.title;
-    if (app && base) target(`${title}: app >= 2x baseline req/s`, ratio(app.rps, base.rps), app.rps >= 2 * base.rps);
+    if (app && base)
+      target(`${title(scenario)} (off): req/s >= 2x baseline`, ratio(app.rps, base.rps), app.rps >= 2 * base.rps);
   }
-  for (const [scenario, limit] of [
-    ['list20', 0.15],
-    ['list1000', 0.35],
-  ] as const) {
+  for (const scenario of ['getProduct', 'list20']) {
     const on = get(scenario, 'app');
     const off = get(scenario, 'app-no-response-validation');
-    const title = SCENARIOS.find((s) => s.name === scenario)?.title;
     if (on && off) {
-      const cost = 1 - on.rps / off.rps;
-      target(`${title}: response validation costs <= ${limit * 100}%`, `${(cost * 100).toFixed(0)}%`, cost <= limit);
+      const cost = on.cpuUs / off.cpuUs - 1;
+      target(
+        `${title(scenario)}: response validation adds <= 20% CPU per request`,
+        `${on.cpuUs.toFixed(0)} / ${off.cpuUs.toFixed(0)} µs = +${(cost * 100).toFixed(0)}%`,
+        cost <= 0.2,
+      );
     }
   }
-  const me = get('me', 'app');
-  const health = get('health', 'app');
-  if (me && health)
-    target('getCurrentUser >= 50% of /health req/s', pctOf(me.rps, health.rps), me.rps >= 0.5 * health.rps);
   if (input.loginHealth) {
     target('/health p99 during login < 20 ms', `${input.loginHealth.p99.toFixed(1)} ms`, input.loginHealth.p99 < 20);
   }
@@ -534,7 +592,6 @@ function renderReport(input: ReportInput): string {
 }
 
 const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
-const pctOf = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(0)}%` : 'n/a');
 
 // Merges runs exactly: requests over seconds, percentiles over every response time.
 function summarise(runs: LoadResult[]): Summary {

@@ -5,7 +5,7 @@ import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import { findUserById } from '../data-access/users-repository';
 import { ACCESS_TOKEN_TYPE, JWT_ALGORITHM } from '../domain/auth/tokens';
 import { AppError } from '../lib/errors';
-import type { Authenticate } from './bind-operations';
+import type { Authenticate } from './pipeline';
 import type { AppDeps } from './deps';
 import type { Caller } from './operations';
 

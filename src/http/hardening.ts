@@ -1,11 +1,11 @@
 import cors from 'cors';
 import type { Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
-import { AppError } from '../lib/errors';
+import { declaredResponseHeaders, listOperations, type OpenApiDocument } from './spec';
 
-/** Security headers; the CSP allows exactly what the local Swagger UI and ReDoc pages load. */
-export function securityHeaders(): RequestHandler {
-  return precomputed(
+/** Security headers, computed once; the CSP allows exactly what the local Swagger UI and ReDoc pages load. */
+export function securityHeaders(): [string, string][] {
+  return recordHeaders(
     helmet({
       contentSecurityPolicy: {
         directives: {
@@ -27,53 +27,45 @@ export function securityHeaders(): RequestHandler {
 
 // helmet's headers do not depend on the request here (no nonces, no per-request directives), so they are taken once
 // from a recording response and then set in one step, instead of running its eleven middlewares on every request.
-function precomputed(middleware: RequestHandler): RequestHandler {
+// (What helmet removes, X-Powered-By, Express is told not to send at all.)
+function recordHeaders(middleware: RequestHandler): [string, string][] {
   const set: [string, string][] = [];
-  const removed: string[] = [];
   const recorder = {
     setHeader: (name: string, value: unknown) => set.push([name, String(value)]),
-    removeHeader: (name: string) => removed.push(name),
+    removeHeader: () => undefined,
   };
   let called = false;
   middleware({} as Request, recorder as unknown as Response, () => (called = true));
   if (!called) throw new Error('the security header middleware did not complete synchronously');
-  return (_req, res, next) => {
-    for (const [name, value] of set) res.setHeader(name, value);
-    for (const name of removed) res.removeHeader(name);
-    next();
-  };
+  return set;
 }
 
-/** CORS for the configured origins only; bearer tokens travel in headers, so credentials are never allowed. */
-export function corsPolicy(allowedOrigins: string[]): RequestHandler {
-  return cors({
+/**
+ * CORS for the configured origins only; bearer tokens travel in headers, so credentials are never allowed.
+ * A request without `Origin` is no CORS request: it gets the one header the policy would add, `Vary: Origin`,
+ * without running the policy.
+ */
+export function corsPolicy(allowedOrigins: string[], spec: OpenApiDocument): RequestHandler {
+  const operations = listOperations(spec);
+  const unique = (items: string[]) => [...new Set(items)];
+  const anyOrigin = allowedOrigins.includes('*');
+  const policy = cors({
     origin: allowedOrigins.includes('*') ? '*' : allowedOrigins,
     credentials: false,
-    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-None-Match', 'X-Request-Id'],
-    exposedHeaders: [
+    // Read from the spec: its methods, the request headers it declares, the response headers it declares.
+    methods: unique(['HEAD', ...operations.map((op) => op.method.toUpperCase())]),
+    allowedHeaders: unique([
+      'Authorization',
+      'Content-Type',
       'X-Request-Id',
-      'Location',
-      'ETag',
-      'Idempotent-Replayed',
-      'Retry-After',
-      'RateLimit',
-      'RateLimit-Policy',
-    ],
+      ...operations.flatMap((op) => op.headerParams),
+    ]),
+    exposedHeaders: declaredResponseHeaders(spec),
     maxAge: 600,
   });
-}
-
-/** Answers 503 REQUEST_TIMEOUT when a request has not been answered in time, instead of leaving the socket hanging. */
-export function requestTimeout(ms: number): RequestHandler {
-  return (_req, res, next) => {
-    const timer = setTimeout(() => {
-      if (!res.headersSent)
-        next(new AppError('REQUEST_TIMEOUT', `The request took longer than ${ms} ms.`, undefined, 1));
-    }, ms);
-    const clear = () => clearTimeout(timer);
-    res.on('finish', clear);
-    res.on('close', clear);
+  return (req, res, next) => {
+    if (req.headers.origin !== undefined) return policy(req, res, next);
+    if (!anyOrigin) res.setHeader('Vary', 'Origin');
     next();
   };
 }

@@ -1,23 +1,19 @@
-import { Router, type Request } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { rateLimit, type RateLimitInfo } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { AppError } from '../lib/errors';
 import type { AppDeps } from './deps';
-import type { SpecOperation } from './spec';
 
 const WINDOW_MS = 60_000;
 
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
- * Limits the operations marked `x-rate-limit: auth` in the spec per client IP to AUTH_RATE_LIMIT_PER_MINUTE, together.
+ * The limiter of the operations marked `x-rate-limit: auth` in the spec: it limits them per client IP to AUTH_RATE_LIMIT_PER_MINUTE, together.
  * The counts live in memory, or in Redis when the app has a client, so that the limit holds across processes.
  * Over the limit it is 429 RATE_LIMITED.
  */
-export function authRateLimiter(
-  deps: Pick<AppDeps, 'config' | 'logger' | 'redis'>,
-  operations: SpecOperation[],
-): Router {
+export function authRateLimiter(deps: Pick<AppDeps, 'config' | 'logger' | 'redis'>): RequestHandler {
   const { rateLimitPerMinute, rateLimitRedisPrefix } = deps.config.auth;
   const redis = deps.redis;
   const limiter = rateLimit({
@@ -44,7 +40,5 @@ export function authRateLimiter(
       next(new AppError('RATE_LIMITED', 'Too many requests; retry later.', undefined, seconds));
     },
   });
-  const router = Router();
-  for (const op of operations.filter((o) => o.rateLimit === 'auth')) router[op.method](op.expressPath, limiter);
-  return router;
+  return limiter;
 }

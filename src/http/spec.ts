@@ -36,6 +36,8 @@ export type SpecOperation = {
   rateLimit: string | undefined;
   /** The header parameters it declares, spelled as in the spec. */
   headerParams: string[];
+  /** How many parameters it declares, its path's own included: none means only the query string can be wrong. */
+  parameterCount: number;
 };
 
 type RawParameter = { name?: string; in?: string; $ref?: string };
@@ -48,11 +50,12 @@ type RawOperation = {
   'x-rate-limit'?: string;
   parameters?: RawParameter[];
   requestBody?: { content?: Record<string, unknown> };
+  responses?: Record<string, unknown>;
 };
 export type OpenApiDocument = {
   openapi: string;
   security?: Record<string, string[]>[];
-  paths: Record<string, Partial<Record<HttpMethod, RawOperation>>>;
+  paths: Record<string, Partial<Record<HttpMethod, RawOperation>> & { parameters?: RawParameter[] }>;
   [key: string]: unknown;
 };
 
@@ -116,8 +119,24 @@ export function listOperations(doc: OpenApiDocument): SpecOperation[] {
           .map((p) => resolveParameter(doc, p))
           .filter((p) => p.in === 'header' && p.name)
           .map((p) => p.name as string),
+        parameterCount: (item.parameters?.length ?? 0) + (op.parameters?.length ?? 0),
       });
     }
   }
   return operations.sort(bySpecificity);
+}
+
+/** Every response header the spec declares, on any operation or shared response, e.g. `ETag` and `Retry-After`. */
+export function declaredResponseHeaders(doc: OpenApiDocument): string[] {
+  const names = new Set<string>();
+  const collect = (response: unknown) => {
+    const headers = (response as { headers?: Record<string, unknown> } | undefined)?.headers;
+    for (const name of Object.keys(headers ?? {})) names.add(name);
+  };
+  const components = (doc.components ?? {}) as { responses?: Record<string, unknown> };
+  Object.values(components.responses ?? {}).forEach(collect);
+  for (const item of Object.values(doc.paths)) {
+    for (const method of METHODS) Object.values(item[method]?.responses ?? {}).forEach(collect);
+  }
+  return [...names].sort();
 }

@@ -1,4 +1,6 @@
+import SonicBoom from 'sonic-boom';
 import winston from 'winston';
+import Transport from 'winston-transport';
 import type { Config } from './config';
 
 const SECRET_KEY_PATTERN = /pass(word)?|secret|token|authorization|cookie|api[-_]?key|credential/i;
@@ -29,10 +31,35 @@ const redactFormat = winston.format((info) => {
   return info;
 });
 
+const MESSAGE = Symbol.for('message');
+
+/**
+ * Writes formatted lines to standard output through sonic-boom: asynchronously, and lines logged while a write is
+ * in flight go out together in the next one. winston's Console transport makes one synchronous write system call
+ * per line, which cost a loaded server more CPU than the request it logged. Flushed synchronously at exit.
+ */
+export class StdoutTransport extends Transport {
+  private static destination: SonicBoom | undefined;
+  private readonly out: SonicBoom;
+  constructor() {
+    super();
+    if (!StdoutTransport.destination) {
+      const destination = new SonicBoom({ fd: 1, sync: false });
+      process.once('exit', () => destination.flushSync());
+      StdoutTransport.destination = destination;
+    }
+    this.out = StdoutTransport.destination;
+  }
+  override log(info: Record<string | symbol, unknown>, next: () => void): void {
+    this.out.write(`${String(info[MESSAGE])}\n`);
+    next();
+  }
+}
+
 /** Creates the process logger: JSON lines in production, readable lines in development. */
 export function createLogger(
   config: Pick<Config, 'logLevel' | 'logFormat'>,
-  transports: winston.transport[] = [new winston.transports.Console()],
+  transports: winston.transport[] = [new StdoutTransport()],
 ): winston.Logger {
   const format =
     config.logFormat === 'json'

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import Transport from 'winston-transport';
 import supertest from 'supertest';
 import { createDatabase, migrateLatest, type Db } from '../../src/data-access/database';
-import { createApp } from '../../src/http/app';
+import { createApp, createHttpServer } from '../../src/http/app';
 import type { AppDeps } from '../../src/http/deps';
 import { loadConfig, type Config } from '../../src/lib/config';
 import { createLogger } from '../../src/lib/logger';
@@ -72,7 +72,7 @@ export async function startTestApp(
   if (config.database.kind === 'pglite') await migrateLatest(db);
   const clock = new ManualClock();
   const deps: AppDeps = { config, db, logger, clock, lifecycle: { isDraining: () => false }, ...options.deps };
-  const server = createApp(deps).listen(0, '127.0.0.1');
+  const server = createHttpServer(createApp(deps)).listen(0, '127.0.0.1');
   recordContractCoverage(server);
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
