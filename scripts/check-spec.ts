@@ -3,6 +3,8 @@ import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import YAML from 'yaml';
+import type { OpenApiDocument } from '../src/http/spec';
+import { undeclaredErrors } from './contract/declared-errors';
 
 type Json = Record<string, unknown>;
 type Example = { pointer: string; value: unknown };
@@ -136,11 +138,15 @@ function main(): void {
   const file = path.resolve(process.argv[2] ?? 'openapi/openapi.yaml');
   const doc = YAML.parse(fs.readFileSync(file, 'utf8')) as Json;
   const { problems, examples } = specProblems(doc);
+  problems.push(...undeclaredErrors(doc as unknown as OpenApiDocument).map((problem) => `: ${problem}`));
   if (problems.length) {
     for (const problem of problems) console.error(`${path.relative(process.cwd(), file)}${problem}`);
     process.exit(1);
   }
-  console.log(`${examples} body examples match their schemas; no inline schema repeats a component`);
+  console.log(
+    `${examples} body examples match their schemas; no inline schema repeats a component; every status and ` +
+      'error_code an operation can answer is declared',
+  );
 }
 
 if (require.main === module) main();

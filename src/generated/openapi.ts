@@ -684,6 +684,49 @@ export interface components {
             message: string;
         };
         /**
+         * @description Every machine-readable error code of this API, with the status it comes with. Each error response of each
+         *     operation lists the codes it may carry in its own `error_code` enum.
+         *
+         *     - `VALIDATION_ERROR` (422): The request breaks the contract: a parameter, header or body field; `details` names each.
+         *     - `MALFORMED_JSON` (400): The body is not well-formed JSON or form data, or does not decode as its `Content-Encoding` says.
+         *     - `PAYLOAD_TOO_LARGE` (413): The body is larger than the server accepts.
+         *     - `UNSUPPORTED_MEDIA_TYPE` (415): The body's media type, charset or content encoding is not one the operation accepts.
+         *     - `NOT_FOUND` (404): No path of this document matches the request.
+         *     - `METHOD_NOT_ALLOWED` (405): The path exists but not with this method; `Allow` lists its methods.
+         *     - `NOT_IMPLEMENTED` (501): The operation is declared but not implemented yet.
+         *     - `NOT_AUTHENTICATED` (401): No access token was sent.
+         *     - `INVALID_TOKEN` (401): The access token is malformed, forged, of the wrong type, or issued before a password change.
+         *     - `TOKEN_EXPIRED` (401): The access token has expired; refresh it.
+         *     - `FORBIDDEN` (403): Authenticated, but not allowed to do this.
+         *     - `INACTIVE_USER` (403): The account is deactivated.
+         *     - `INVALID_CREDENTIALS` (401): The username or password is wrong.
+         *     - `ACCOUNT_LOCKED` (423): Too many failed logins; retry after `Retry-After` seconds.
+         *     - `EMAIL_TAKEN` (409): Another user has this email.
+         *     - `USERNAME_TAKEN` (409): Another user has this username.
+         *     - `USER_NOT_FOUND` (404): No such user, or not one the caller may see.
+         *     - `INVALID_REFRESH_TOKEN` (401): The refresh token is unknown, expired, revoked or already spent.
+         *     - `INVALID_RESET_TOKEN` (400): The password-reset token is unknown, used or expired.
+         *     - `LAST_SUPERUSER` (409): The change would leave no active superuser.
+         *     - `CATEGORY_NOT_FOUND` (404): No such category.
+         *     - `PRODUCT_NOT_FOUND` (404): No such product, or not one the caller may see.
+         *     - `ORDER_NOT_FOUND` (404): No such order, or not one the caller may see.
+         *     - `POST_NOT_FOUND` (404): No such post, or not one the caller may see.
+         *     - `SLUG_TAKEN` (409): Another category has this slug.
+         *     - `CATEGORY_IN_USE` (409): Products still belong to the category.
+         *     - `PRODUCT_IN_USE` (409): Orders mention the product.
+         *     - `INSUFFICIENT_STOCK` (409): Not enough stock for an item; `details` names it.
+         *     - `IDEMPOTENCY_KEY_REUSED` (409): The `Idempotency-Key` was used with a different request.
+         *     - `INVALID_STATUS_TRANSITION` (409): The order's status does not allow this change.
+         *     - `CONFLICT` (409): The request conflicts with the current state of the resource.
+         *     - `RATE_LIMITED` (429): Too many requests; retry after `Retry-After` seconds.
+         *     - `INTERNAL_ERROR` (500): An unexpected error; the body carries no internals.
+         *     - `SERVICE_UNAVAILABLE` (503): A dependency is unavailable or the server is shutting down; retry later.
+         *     - `REQUEST_TIMEOUT` (503): The request was not answered within the server's time limit; retry later.
+         * @example VALIDATION_ERROR
+         * @enum {string}
+         */
+        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_IMPLEMENTED" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "FORBIDDEN" | "INACTIVE_USER" | "INVALID_CREDENTIALS" | "ACCOUNT_LOCKED" | "EMAIL_TAKEN" | "USERNAME_TAKEN" | "USER_NOT_FOUND" | "INVALID_REFRESH_TOKEN" | "INVALID_RESET_TOKEN" | "LAST_SUPERUSER" | "CATEGORY_NOT_FOUND" | "PRODUCT_NOT_FOUND" | "ORDER_NOT_FOUND" | "POST_NOT_FOUND" | "SLUG_TAKEN" | "CATEGORY_IN_USE" | "PRODUCT_IN_USE" | "INSUFFICIENT_STOCK" | "IDEMPOTENCY_KEY_REUSED" | "INVALID_STATUS_TRANSITION" | "CONFLICT" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "REQUEST_TIMEOUT";
+        /**
          * @example {
          *       "error_code": "VALIDATION_ERROR",
          *       "message": "The request is invalid.",
@@ -699,8 +742,7 @@ export interface components {
          *     }
          */
         ErrorResponse: {
-            /** @description A stable machine-readable code, e.g. `VALIDATION_ERROR` or `USER_NOT_FOUND`. */
-            error_code: string;
+            error_code: components["schemas"]["ErrorCode"];
             /** @description A human-readable explanation; never contains internals. */
             message: string;
             timestamp: components["schemas"]["Timestamp"];
@@ -746,6 +788,8 @@ export interface components {
             checks: components["schemas"]["Checks"];
         };
         ReadinessFailure: components["schemas"]["ErrorResponse"] & {
+            /** @enum {unknown} */
+            error_code?: "SERVICE_UNAVAILABLE";
             checks: components["schemas"]["Checks"];
         };
         /**
@@ -952,7 +996,10 @@ export interface components {
                  *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
                  *     }
                  */
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "INVALID_REFRESH_TOKEN";
+                };
             };
         };
         /**
@@ -965,7 +1012,10 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "INVALID_RESET_TOKEN" | "MALFORMED_JSON";
+                };
             };
         };
         /** @description No such user, or not one the caller may see (`USER_NOT_FOUND`). */
@@ -983,7 +1033,10 @@ export interface components {
                  *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
                  *     }
                  */
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "USER_NOT_FOUND";
+                };
             };
         };
         /**
@@ -996,7 +1049,10 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "EMAIL_TAKEN" | "USERNAME_TAKEN" | "LAST_SUPERUSER";
+                };
             };
         };
         /** @description The username or password is wrong (`INVALID_CREDENTIALS`). */
@@ -1015,7 +1071,10 @@ export interface components {
                  *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
                  *     }
                  */
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "INVALID_CREDENTIALS";
+                };
             };
         };
         /** @description Too many failed logins; the account is locked until `Retry-After` seconds pass (`ACCOUNT_LOCKED`). */
@@ -1034,7 +1093,10 @@ export interface components {
                  *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
                  *     }
                  */
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "ACCOUNT_LOCKED";
+                };
             };
         };
         /** @description The body is not well-formed JSON (`MALFORMED_JSON`). */
@@ -1052,7 +1114,10 @@ export interface components {
                  *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
                  *     }
                  */
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "MALFORMED_JSON";
+                };
             };
         };
         /** @description No valid access token (`NOT_AUTHENTICATED`, `INVALID_TOKEN`, `TOKEN_EXPIRED`). */
@@ -1071,7 +1136,10 @@ export interface components {
                  *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
                  *     }
                  */
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED";
+                };
             };
         };
         /** @description Authenticated, but not allowed (`FORBIDDEN`, `INACTIVE_USER`). */
@@ -1089,7 +1157,10 @@ export interface components {
                  *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
                  *     }
                  */
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "FORBIDDEN" | "INACTIVE_USER";
+                };
             };
         };
         /** @description The resource does not exist or is not visible to the caller. */
@@ -1107,7 +1178,144 @@ export interface components {
                  *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
                  *     }
                  */
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "NOT_FOUND";
+                };
+            };
+        };
+        /** @description No such category, or not one the caller may see (`CATEGORY_NOT_FOUND`). */
+        CategoryNotFound: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": "CATEGORY_NOT_FOUND",
+                 *       "message": "The category does not exist.",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "CATEGORY_NOT_FOUND";
+                };
+            };
+        };
+        /** @description No such product, or not one the caller may see (`PRODUCT_NOT_FOUND`). */
+        ProductNotFound: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": "PRODUCT_NOT_FOUND",
+                 *       "message": "The product does not exist.",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "PRODUCT_NOT_FOUND";
+                };
+            };
+        };
+        /** @description No such order, or not one the caller may see (`ORDER_NOT_FOUND`). */
+        OrderNotFound: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": "ORDER_NOT_FOUND",
+                 *       "message": "The order does not exist.",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "ORDER_NOT_FOUND";
+                };
+            };
+        };
+        /** @description No such post, or not one the caller may see (`POST_NOT_FOUND`). */
+        PostNotFound: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": "POST_NOT_FOUND",
+                 *       "message": "The post does not exist.",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "POST_NOT_FOUND";
+                };
+            };
+        };
+        /**
+         * @description The path exists but not with this method (`METHOD_NOT_ALLOWED`); `Allow` lists its methods. Every path of this
+         *     document answers it for the methods it does not list.
+         */
+        MethodNotAllowed: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                /**
+                 * @description The methods the path accepts, HEAD included wherever GET is.
+                 * @example GET, PATCH, DELETE, HEAD
+                 */
+                Allow?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": "METHOD_NOT_ALLOWED",
+                 *       "message": "DELETE is not allowed on this path; use GET, HEAD.",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "METHOD_NOT_ALLOWED";
+                };
+            };
+        };
+        /** @description The operation is declared but not implemented yet (`NOT_IMPLEMENTED`). */
+        NotImplemented: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": "NOT_IMPLEMENTED",
+                 *       "message": "getHealth is not implemented yet.",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "NOT_IMPLEMENTED";
+                };
             };
         };
         /** @description The request conflicts with the current state of the resource. */
@@ -1125,7 +1333,10 @@ export interface components {
                  *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
                  *     }
                  */
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "CONFLICT";
+                };
             };
         };
         /** @description The body is larger than the server accepts (`PAYLOAD_TOO_LARGE`). */
@@ -1143,7 +1354,10 @@ export interface components {
                  *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
                  *     }
                  */
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "PAYLOAD_TOO_LARGE";
+                };
             };
         };
         /** @description The body's content type is not one the operation accepts (`UNSUPPORTED_MEDIA_TYPE`). */
@@ -1161,7 +1375,10 @@ export interface components {
                  *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
                  *     }
                  */
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "UNSUPPORTED_MEDIA_TYPE";
+                };
             };
         };
         /** @description The request breaks the contract (`VALIDATION_ERROR`); `details` names each violation. */
@@ -1186,7 +1403,10 @@ export interface components {
                  *       ]
                  *     }
                  */
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "VALIDATION_ERROR";
+                };
             };
         };
         /** @description Too many requests (`RATE_LIMITED`); retry after `Retry-After` seconds. */
@@ -1207,7 +1427,10 @@ export interface components {
                  *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
                  *     }
                  */
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "RATE_LIMITED";
+                };
             };
         };
         /** @description An unexpected error (`INTERNAL_ERROR`); the body never carries internals. */
@@ -1225,7 +1448,10 @@ export interface components {
                  *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
                  *     }
                  */
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "INTERNAL_ERROR";
+                };
             };
         };
         /** @description A dependency is unavailable (`SERVICE_UNAVAILABLE`); retry later. */
@@ -1244,7 +1470,10 @@ export interface components {
                  *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
                  *     }
                  */
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "SERVICE_UNAVAILABLE" | "REQUEST_TIMEOUT";
+                };
             };
         };
         /** @description Another category already has this slug (`SLUG_TAKEN`). */
@@ -1262,7 +1491,10 @@ export interface components {
                  *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
                  *     }
                  */
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "SLUG_TAKEN";
+                };
             };
         };
         /** @description Products still reference the category (`CATEGORY_IN_USE`). */
@@ -1280,7 +1512,10 @@ export interface components {
                  *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
                  *     }
                  */
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "CATEGORY_IN_USE";
+                };
             };
         };
         /** @description Orders mention the product, so it is kept (`PRODUCT_IN_USE`); deactivate it instead. */
@@ -1298,7 +1533,10 @@ export interface components {
                  *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
                  *     }
                  */
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "PRODUCT_IN_USE";
+                };
             };
         };
         /**
@@ -1326,7 +1564,10 @@ export interface components {
                  *       ]
                  *     }
                  */
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "INSUFFICIENT_STOCK" | "IDEMPOTENCY_KEY_REUSED";
+                };
             };
         };
         /** @description The order's status does not allow this change (`INVALID_STATUS_TRANSITION`). */
@@ -1344,7 +1585,10 @@ export interface components {
                  *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
                  *     }
                  */
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "INVALID_STATUS_TRANSITION";
+                };
             };
         };
     };
@@ -1446,7 +1690,9 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getReadiness: {
@@ -1480,6 +1726,7 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
+            422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
             /** @description A required dependency is down, or the process is shutting down. */
             503: {
@@ -1533,7 +1780,9 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     login: {
@@ -1718,6 +1967,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     confirmPasswordReset: {
@@ -1910,6 +2160,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1934,6 +2185,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["UserConflict"];
+            422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2294,7 +2546,7 @@ export interface operations {
                     "application/json": components["schemas"]["Category"];
                 };
             };
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["CategoryNotFound"];
             422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2322,7 +2574,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["CategoryNotFound"];
             409: components["responses"]["CategoryInUse"];
             422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
@@ -2373,7 +2625,7 @@ export interface operations {
             400: components["responses"]["MalformedRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["CategoryNotFound"];
             409: components["responses"]["SlugTaken"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2580,7 +2832,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["ProductNotFound"];
             422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2646,7 +2898,7 @@ export interface operations {
             400: components["responses"]["MalformedRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["ProductNotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
@@ -2676,7 +2928,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["ProductNotFound"];
             409: components["responses"]["ProductInUse"];
             422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
@@ -2738,7 +2990,7 @@ export interface operations {
             400: components["responses"]["MalformedRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["ProductNotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
@@ -2930,7 +3182,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["OrderNotFound"];
             422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2990,7 +3242,7 @@ export interface operations {
             400: components["responses"]["MalformedRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["OrderNotFound"];
             409: components["responses"]["InvalidStatusTransition"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3043,7 +3295,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["OrderNotFound"];
             409: components["responses"]["InvalidStatusTransition"];
             422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
@@ -3213,7 +3465,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["PostNotFound"];
             422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3241,7 +3493,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["PostNotFound"];
             422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3296,7 +3548,7 @@ export interface operations {
             400: components["responses"]["MalformedRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["PostNotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];

@@ -15,6 +15,17 @@ const REDOC_PAGE = `<!doctype html>
   </body>
 </html>`;
 
+const SWAGGER_UI_FILES = new Set([
+  '/',
+  '/index.html',
+  '/swagger-ui-init.js',
+  '/swagger-ui.css',
+  '/swagger-ui-bundle.js',
+  '/swagger-ui-standalone-preset.js',
+  '/favicon-16x16.png',
+  '/favicon-32x32.png',
+]);
+
 /** Serves the spec as JSON and YAML, Swagger UI at `/docs` and ReDoc at `/redoc`, all from local files. */
 export function docsRouter(doc: OpenApiDocument): Router {
   const router = Router();
@@ -31,6 +42,9 @@ export function docsRouter(doc: OpenApiDocument): Router {
   // Swagger UI's package is loaded on the first visit to /docs: it weighs ~17 MB of memory in every process.
   let swaggerUi: Router | undefined;
   router.use('/docs', (req, res, next) => {
+    // Only the page and the files it loads: swagger-ui-express answers any other path under /docs with the page
+    // (and a traversal attempt with its own text/plain 404), so everything else falls through to the 404 of the app.
+    if (!SWAGGER_UI_FILES.has(req.path)) return next();
     swaggerUi ??= swaggerUiRouter();
     swaggerUi(req, res, next);
   });

@@ -102,8 +102,28 @@ export function classify(err: unknown): AppError | null {
   return null;
 }
 
+/**
+ * What went wrong reading a body, for a client: body-parser reports every problem of the request (bad JSON, a body
+ * that does not inflate as its `Content-Encoding` says, whatever the codec, an unknown encoding or charset, too
+ * large) with a 4xx status; anything else is passed on as it is.
+ */
+export function bodyError(err: unknown): unknown {
+  const known = classify(err);
+  if (known) return known;
+  if (!isObject(err) || typeof err.status !== 'number' || err.status < 400 || err.status > 499) return err;
+  if (err.status === 413) return new AppError('PAYLOAD_TOO_LARGE', 'The request body is too large.');
+  if (err.status === 415) return new AppError('UNSUPPORTED_MEDIA_TYPE', String(err.message));
+  return new AppError('MALFORMED_JSON', 'The request body could not be read.');
+}
+
 /** Builds the `ErrorResponse` body. */
-export function errorBody(code: ErrorCode, message: string, requestId: string, now: Date, details?: ErrorDetail[]) {
+export function errorBody<C extends ErrorCode>(
+  code: C,
+  message: string,
+  requestId: string,
+  now: Date,
+  details?: ErrorDetail[],
+) {
   return {
     error_code: code,
     message,

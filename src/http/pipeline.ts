@@ -3,6 +3,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import * as OpenApiValidator from 'express-openapi-validator';
 import type { OpenAPIV3 } from 'express-openapi-validator/dist/framework/types';
 import { AppError, type ErrorDetail } from '../lib/errors';
+import { bodyError } from './error-handler';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from './metrics';
 import type { Caller } from './operations';
@@ -129,7 +130,7 @@ async function run(
   res: Response,
   next: NextFunction,
 ): Promise<void> {
-  if (op.parseBody) await op.parseBody(req, res, next);
+  if (op.parseBody) await op.parseBody(req, res, next).catch((err: unknown) => Promise.reject(bodyError(err)));
   await authorize(op.access, req, authenticate);
   if (op.limitRate) await op.limitRate(req, res, next);
   if (hasQuery || !op.validatesNothingWithoutQuery) await op.validate(req, res, next);
