@@ -38,10 +38,12 @@ describe('meta endpoints', () => {
   });
 });
 
-describe('probes with cache-busting query strings', () => {
-  test('when a probe adds an unknown query parameter, then it is still answered 200', async () => {
+describe('probes and unknown query parameters', () => {
+  // One rule everywhere (see the spec's description): probes refuse unknown parameters like every operation.
+  test('when a probe adds an unknown query parameter, then it answers the declared 422 VALIDATION_ERROR', async () => {
     const live = await t.request.get('/health?_=123');
     const ready = await t.request.get('/health/ready?_=123');
-    expect([live.status, ready.status]).toEqual([200, 200]);
+    expect([live.status, ready.status]).toEqual([422, 422]);
+    expect(live.body).toMatchObject({ error_code: 'VALIDATION_ERROR', details: [{ location: 'query', path: '/_' }] });
   });
 });
