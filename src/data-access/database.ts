@@ -61,13 +61,14 @@ export function createDatabase(database: Config['database'], logger?: Logger): D
 }
 
 /** Applies every pending migration from `db/migrations`. */
-export async function migrateLatest(db: Db, attempts = 40): Promise<void> {
+export async function migrateLatest(db: Db, attempts = 240): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await db.migrate.latest({ migrationSource });
       return;
     } catch (err) {
-      // Instances starting together race to create knex's bookkeeping tables or hold its lock: wait for the winner.
+      // Instances starting together race to create knex's bookkeeping tables or hold its lock: wait for the winner,
+      // up to a minute (a loaded machine took more than the former 10 s to run every migration).
       const e = err as { code?: string; name?: string };
       const raced = e.name === 'MigrationLocked' || e.code === '23505' || e.code === '42P07';
       if (!raced || attempt >= attempts) throw err;
