@@ -83,9 +83,10 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
       if (!res.headersSent)
         next(new AppError('REQUEST_TIMEOUT', `The request took longer than ${requestTimeoutMs} ms.`, undefined, 1));
     }, requestTimeoutMs);
-    res.once('close', () => clearTimeout(timer));
-    res.once('finish', () => {
+    // 'close' comes once per response, after 'finish' when it was sent, alone when the client went away first.
+    res.once('close', () => {
       clearTimeout(timer);
+      if (!res.writableFinished) return;
       const status = res.statusCode;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics?.observe(req.operationId ?? 'unmatched', method, status, seconds);
@@ -138,7 +139,7 @@ async function run(
   if (!op.handler) throw new AppError('NOT_IMPLEMENTED', `${op.operationId} is not implemented yet.`);
   // The validator's coerced path parameters, not the raw strings.
   const params = (req as { openapi?: { pathParams?: Record<string, unknown> } }).openapi?.pathParams ?? rawParams;
-  const overflow = nonFiniteParameter({ path: params, query: req.query });
+  const overflow = op.parameterCount > 0 && nonFiniteParameter({ path: params, query: req.query });
   if (overflow) throw new AppError('VALIDATION_ERROR', 'The request is invalid.', [overflow]);
   const headers: Record<string, string | undefined> = {};
   for (const name of op.headerParams) headers[name] = req.get(name);

@@ -1,7 +1,8 @@
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { buildCategory, buildPost, buildProduct, buildUser, VALID_PASSWORD, type TestUser } from './factories';
 import type { SecretWatch } from './invariants';
-import { OTHER_ROW, OWN_ROW, type FuzzOperation, type RequestPlan, type Role } from './openapi-fuzz';
+import { OTHER_ROW, OWN_ROW, type BodyEncoding, type FuzzOperation, type RequestPlan, type Role } from './openapi-fuzz';
 import type { TestApp } from './test-app';
 
 /** The password generated password changes and resets set. */
@@ -78,10 +79,14 @@ export class Fixtures {
       pairs.push(`${strictEncode(name)}=${strictEncode(String(await c.resolve(raw)))}`);
     const headers: Record<string, string> = {};
     for (const [name, raw] of Object.entries(plan.headers)) headers[name] = String(await c.resolve(raw));
-    let body: string | undefined;
+    let body: string | Buffer | undefined;
     if (plan.body) {
       headers['Content-Type'] = plan.body.contentType;
       body = encodeBody(plan.body.contentType, await c.resolve(plan.body.value));
+      if (plan.encoding) {
+        headers['Content-Encoding'] = plan.encoding.coding;
+        body = compress(body, plan.encoding);
+      }
     }
     const search = pairs.join('&');
     return c.send(op, `${path}${search ? `?${search}` : ''}`, headers, body);
@@ -94,6 +99,21 @@ export class Fixtures {
  */
 export const strictEncode = (value: string): string =>
   encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+const COMPRESSORS: Record<string, (input: Buffer) => Buffer> = {
+  gzip: gzipSync,
+  deflate: deflateSync,
+  br: brotliCompressSync,
+};
+
+/** The body under its coding; spoiled, the bytes the coding cannot decode (cut short, or never compressed). */
+function compress(body: string, encoding: BodyEncoding): Buffer {
+  const plain = Buffer.from(body);
+  const compressor = COMPRESSORS[encoding.coding];
+  if (!compressor || encoding.spoil === 'not-compressed') return Buffer.concat([Buffer.from('\u00ff\u00fe'), plain]);
+  const packed = compressor(plain);
+  return encoding.spoil === 'truncated' ? packed.subarray(0, Math.max(1, Math.floor(packed.length / 2))) : packed;
+}
 
 function encodeBody(contentType: string, value: unknown): string {
   if (contentType !== 'application/x-www-form-urlencoded') return JSON.stringify(value);
@@ -189,7 +209,12 @@ export class Case {
 
   /** Sends a request as this case's caller (none when anonymous) and records the response for the secret scan. */
   async send(op: FuzzOperation, url: string, headers: Record<string, string>, body?: string | Buffer): Promise<Sent> {
-    const shown = body !== undefined && body.length > 2000 ? `${body.slice(0, 2000)}… (${body.length} chars)` : body;
+    const shown =
+      typeof body !== 'string'
+        ? body && `${body.length} bytes under ${headers['Content-Encoding']}`
+        : body.length > 2000
+          ? `${body.slice(0, 2000)}… (${body.length} chars)`
+          : body;
     const request = [
       `${op.method.toUpperCase()} ${url}`,
       `  as: ${this.role}, headers: ${JSON.stringify(headers)}`,

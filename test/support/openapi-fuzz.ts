@@ -501,9 +501,15 @@ export type RequestPlan = {
   query: [string, string][];
   headers: Record<string, string>;
   body?: { contentType: string; value: unknown };
+  /** How the body is sent: compressed with a `Content-Encoding` the server accepts, corrupted, or unknown. */
+  encoding?: BodyEncoding;
   /** What the request breaks, for requests meant to be refused. */
   mutation?: string;
 };
+
+/** The codings the server decodes, and how a request may spoil one. */
+export const BODY_CODINGS = ['gzip', 'deflate', 'br'] as const;
+export type BodyEncoding = { coding: string; spoil?: 'truncated' | 'not-compressed' };
 
 /** Path placeholders: a row owned by the caller, or a row of another user. */
 export const OWN_ROW = '«own»';
@@ -550,12 +556,20 @@ export function validRequestArb(op: FuzzOperation, opts: GenOptions = {}): fc.Ar
         })),
       )
     : fc.constant(undefined);
+  // One body in four is compressed: a valid compressed body must be answered exactly like the plain one.
+  const encoding = op.body
+    ? fc.option(
+        fc.constantFrom(...BODY_CODINGS).map((coding): BodyEncoding => ({ coding })),
+        { freq: 4, nil: undefined },
+      )
+    : fc.constant(undefined);
   return fc.record({
     role: roleArb(op.access),
     path: fc.record(pathArbs) as fc.Arbitrary<Record<string, string>>,
     query: optional(op.params.filter((p) => p.in === 'query')).map((q) => Object.entries(q)),
     headers: optional(op.params.filter((p) => p.in === 'header')),
     body,
+    encoding,
   }) as fc.Arbitrary<RequestPlan>;
 }
 
@@ -604,6 +618,15 @@ export function invalidRequestArb(op: FuzzOperation, opts: GenOptions = {}): fc.
         fc.constant({ ...plan, body: { contentType: 'text/plain', value: body.value }, mutation: 'body: text/plain' }),
       );
       if (op.body?.required) options.push(fc.constant({ ...plan, body: undefined, mutation: 'body: missing' }));
+      // A body the declared coding cannot decode, and a coding the server does not know.
+      const spoiled = fc.record({
+        coding: fc.constantFrom(...BODY_CODINGS),
+        spoil: fc.constantFrom('truncated' as const, 'not-compressed' as const),
+      });
+      options.push(
+        spoiled.map((encoding) => ({ ...plan, encoding, mutation: `body: ${encoding.spoil} ${encoding.coding}` })),
+      );
+      options.push(fc.constant({ ...plan, encoding: { coding: 'x-unknown' }, mutation: 'body: unknown coding' }));
     }
     return fc.oneof(...options);
   });
