@@ -25,7 +25,12 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config);
   if (cluster.isPrimary) {
-    if (!config.secretKeySet) logger.warn('SECRET_KEY is not set: using a random key, tokens die with this process');
+    if (config.secretKeySource === 'random')
+      logger.warn('SECRET_KEY is not set: using a random key, tokens die with this process');
+    if (config.secretKeySource === 'data-dir')
+      logger.info(`SECRET_KEY is not set: signing with the development key in ${config.dataDir}`);
+    if (!config.mail.smtpUrl && !config.mail.logUndelivered)
+      logger.warn('SMTP_URL is not set: password-reset emails cannot be delivered');
     const db = createDatabase(config.database, logger);
     await migrateLatest(db);
     if (config.webConcurrency > 1) {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { findUserById } from '../src/data-access/users-repository';
 import { buildUser, VALID_PASSWORD } from './support/factories';
 import { eventually, login, mailsTo, resetTokenFor } from './support/identity';
-import { startTestApp, unique, type TestApp } from './support/test-app';
+import { startTestApp, testConfig, unique, type TestApp } from './support/test-app';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -165,5 +165,53 @@ describe('confirmPasswordReset', () => {
       .send('{"token": ');
     expect(res.status).toBe(400);
     expect(res.body.error_code).toBe('MALFORMED_JSON');
+  });
+});
+
+describe('reset emails outside development', () => {
+  test('when production has no SMTP_URL, then the reset request is 202, a token is stored, and no log line holds it', async () => {
+    const base = testConfig({ PUBLIC_BASE_URL: 'https://shop.example.com/' });
+    const prod = await startTestApp({
+      deps: { db: t.db, config: { ...base, mail: { ...base.mail, logUndelivered: false } } },
+    });
+    try {
+      const user = await buildUser(t);
+      const res = await prod.request.post('/api/v1/auth/password-reset/request').send({ email: user.email });
+      expect(res.status).toBe(202);
+      const warning = await eventually(() =>
+        prod.logs.entries.find((e) => e.message === 'email not sent: SMTP_URL is not set'),
+      );
+      expect(warning).toMatchObject({ level: 'warn', mail: { subject: 'Reset your password' } });
+      expect(await t.db('password_reset_tokens').where({ user_id: user.id })).toHaveLength(1);
+      const logged = JSON.stringify(prod.logs.entries);
+      expect(logged).not.toContain('reset-password?token=');
+      expect(logged).not.toContain(user.email);
+    } finally {
+      await prod.close();
+    }
+  });
+
+  test('when PASSWORD_RESET_URL is set, then the emailed link follows that template', async () => {
+    const custom = await startTestApp({
+      env: { PASSWORD_RESET_URL: 'https://app.example.com/#/reset/{token}' },
+      deps: { db: t.db },
+    });
+    try {
+      const user = await buildUser(t);
+      expect(
+        (await custom.request.post('/api/v1/auth/password-reset/request').send({ email: user.email })).status,
+      ).toBe(202);
+      const mail = await eventually(() => mailsTo(custom, user.email)[0]);
+      const token = /#\/reset\/([A-Za-z0-9_-]+)/.exec(mail.text)?.[1];
+      expect(token).toBeDefined();
+      const rows = await t.db('password_reset_tokens').where({ user_id: user.id });
+      expect(rows[0]?.token_hash).toBe(
+        createHash('sha256')
+          .update(token ?? '')
+          .digest('hex'),
+      );
+    } finally {
+      await custom.close();
+    }
   });
 });

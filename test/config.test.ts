@@ -1,8 +1,11 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { ConfigError, loadConfig } from '../src/lib/config';
 
+// Development configurations keep a signing key in DATA_DIR: each test gets its own directory.
+const devDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'config-test-'));
 const STRONG_SECRET = 'k8Zq2vN4xR7tY1wB5mC9pL3sD6fG0hJ2aQ4eW7uI';
 const problemsOf = (env: Record<string, string>) => {
   try {
@@ -24,13 +27,50 @@ describe('configuration', () => {
       maxBodyBytes: 1048576,
       validateResponses: true,
       logFormat: 'pretty',
-      secretKeySet: false,
+      secretKeySource: 'data-dir',
+      seedDemoData: true,
     });
     expect(config.secretKey.length).toBeGreaterThanOrEqual(32);
   });
 
+  test('when development has no SECRET_KEY, then a key is created in DATA_DIR once and every later start signs with it', () => {
+    const dir = devDir();
+    const first = loadConfig({ DATA_DIR: dir });
+    const again = loadConfig({ DATA_DIR: dir });
+    expect(first.secretKeySource).toBe('data-dir');
+    expect(again.secretKey).toBe(first.secretKey);
+    const file = path.join(dir, 'dev-secret-key');
+    expect(fs.readFileSync(file, 'utf8')).toBe(first.secretKey);
+    expect(fs.statSync(file).mode & 0o077).toBe(0);
+    expect(fs.readdirSync(dir)).toEqual(['dev-secret-key']);
+    expect(loadConfig({ DATA_DIR: devDir() }).secretKey).not.toBe(first.secretKey);
+  });
+
+  test('when SECRET_KEY is set or the environment is test, then nothing is written to DATA_DIR', () => {
+    const dir = devDir();
+    expect(loadConfig({ DATA_DIR: dir, SECRET_KEY: STRONG_SECRET })).toMatchObject({ secretKeySource: 'env' });
+    expect(loadConfig({ DATA_DIR: dir, NODE_ENV: 'test' })).toMatchObject({ secretKeySource: 'random' });
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  test('when the reset link template is set, then it must carry {token}; by default it is under PUBLIC_BASE_URL', () => {
+    const env = { NODE_ENV: 'test', PUBLIC_BASE_URL: 'https://shop.example.com/' };
+    expect(loadConfig(env).mail.resetUrlTemplate).toBe('https://shop.example.com/reset-password?token={token}');
+    const custom = loadConfig({ ...env, PASSWORD_RESET_URL: 'https://app.example.com/#/reset/{token}' });
+    expect(custom.mail.resetUrlTemplate).toBe('https://app.example.com/#/reset/{token}');
+    expect(problemsOf({ ...env, PASSWORD_RESET_URL: 'https://app.example.com/reset' })).toEqual([
+      'PASSWORD_RESET_URL: must be an http(s) URL containing {token}',
+    ]);
+  });
+
+  test('when production runs without SEED_DEMO_DATA, then no demo data is seeded and undelivered mail is not logged', () => {
+    const production = { NODE_ENV: 'production', SECRET_KEY: STRONG_SECRET };
+    expect(loadConfig(production)).toMatchObject({ seedDemoData: false, mail: { logUndelivered: false } });
+    expect(loadConfig({ ...production, SEED_DEMO_DATA: 'true' })).toMatchObject({ seedDemoData: true });
+  });
+
   test('when DATABASE_URL is set, then PostgreSQL is used with the pool settings', () => {
-    const config = loadConfig({ DATABASE_URL: 'postgres://u@h:5432/db', DB_POOL_MAX: '20' });
+    const config = loadConfig({ DATABASE_URL: 'postgres://u@h:5432/db', DB_POOL_MAX: '20', DATA_DIR: devDir() });
     expect(config.database).toMatchObject({ kind: 'postgres', url: 'postgres://u@h:5432/db', poolMax: 20 });
   });
 
@@ -63,6 +103,10 @@ describe('configuration', () => {
 describe('the example environment file', () => {
   test('when .env.example is loaded as it is, then it is a valid development configuration', () => {
     const env = dotenv.parse(fs.readFileSync(path.resolve(__dirname, '../.env.example')));
-    expect(loadConfig(env)).toMatchObject({ env: 'development', port: 8000, database: { kind: 'pglite' } });
+    expect(loadConfig({ ...env, DATA_DIR: devDir() })).toMatchObject({
+      env: 'development',
+      port: 8000,
+      database: { kind: 'pglite' },
+    });
   });
 });

@@ -35,6 +35,10 @@ const POSTS = [
 export const demoCatalog: Seed = {
   name: 'demo-catalog',
   run: async (db, config, logger) => {
+    if (!config.seedDemoData) {
+      logger.info('demo data not seeded (the default in production; SEED_DEMO_DATA=true loads it)');
+      return;
+    }
     const categoryIds = await ensureCategories(db);
     let created = 0;
     for (const category of CATEGORIES)

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import { availableParallelism } from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 
 const PLACEHOLDER_SECRETS = [
@@ -65,6 +67,12 @@ const schema = z
       .default('http://localhost:8000')
       .transform((url) => url.replace(/\/+$/, '')),
     SMTP_URL: optionalUrl(/^smtps?:\/\//),
+    // Where the reset email points; `{token}` is replaced. The front end that serves it calls confirmPasswordReset.
+    PASSWORD_RESET_URL: z
+      .string()
+      .regex(/^https?:\/\/[^/]+.*\{token\}/, 'must be an http(s) URL containing {token}')
+      .optional(),
+    SEED_DEMO_DATA: bool.optional(),
     MAIL_FROM: z.string().min(3).max(254).default('Shop API <no-reply@localhost>'),
     AUTH_RATE_LIMIT_PER_MINUTE: int(1, 1_000_000).default(20),
     REDIS_URL: optionalUrl(/^rediss?:\/\//),
@@ -138,9 +146,10 @@ function toConfig(env: z.infer<typeof schema>) {
     webConcurrency: env.WEB_CONCURRENCY === 'auto' ? availableParallelism() : env.WEB_CONCURRENCY,
     metricsToken: env.METRICS_TOKEN,
     allowedOrigins: env.ALLOWED_ORIGINS,
-    // Outside production a missing key becomes a random per-process one: tokens then die with the process.
-    secretKey: env.SECRET_KEY ?? randomBytes(32).toString('base64url'),
-    secretKeySet: env.SECRET_KEY !== undefined,
+    dataDir: env.DATA_DIR,
+    // Without SECRET_KEY (never in production), development keeps one key in DATA_DIR, so tokens survive restarts
+    // and reloads; tests get a random key per process.
+    ...signingKey(env),
     auth: {
       bcryptRounds: env.BCRYPT_ROUNDS,
       accessTokenTtlSeconds: env.ACCESS_TOKEN_EXPIRE_MINUTES * 60,
@@ -160,9 +169,48 @@ function toConfig(env: z.infer<typeof schema>) {
         : undefined,
     },
     orders: { idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_HOURS * 3600 },
-    mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM, publicBaseUrl: env.PUBLIC_BASE_URL },
+    mail: {
+      smtpUrl: env.SMTP_URL,
+      from: env.MAIL_FROM,
+      publicBaseUrl: env.PUBLIC_BASE_URL,
+      resetUrlTemplate: env.PASSWORD_RESET_URL ?? `${env.PUBLIC_BASE_URL}/reset-password?token={token}`,
+      // In production a message that cannot be sent is dropped with a warning: its text may hold a credential.
+      logUndelivered: env.NODE_ENV !== 'production',
+    },
+    seedDemoData: env.SEED_DEMO_DATA ?? env.NODE_ENV !== 'production',
     redisUrl: env.REDIS_URL,
   };
+}
+
+const DEV_KEY_FILE = 'dev-secret-key';
+
+function signingKey(env: z.infer<typeof schema>): {
+  secretKey: string;
+  secretKeySource: 'env' | 'data-dir' | 'random';
+} {
+  if (env.SECRET_KEY !== undefined) return { secretKey: env.SECRET_KEY, secretKeySource: 'env' };
+  if (env.NODE_ENV !== 'development' || env.DATA_DIR === ':memory:')
+    return { secretKey: randomBytes(32).toString('base64url'), secretKeySource: 'random' };
+  return { secretKey: developmentKey(env.DATA_DIR), secretKeySource: 'data-dir' };
+}
+
+/** The development signing key kept in DATA_DIR, created on first use; processes starting at once agree on one. */
+function developmentKey(dataDir: string): string {
+  const file = path.join(dataDir, DEV_KEY_FILE);
+  fs.mkdirSync(dataDir, { recursive: true });
+  if (!fs.existsSync(file)) {
+    // Written whole under another name, then linked: link fails if another process got there first.
+    const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    fs.writeFileSync(draft, randomBytes(32).toString('base64url'), { mode: 0o600 });
+    try {
+      fs.linkSync(draft, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      fs.unlinkSync(draft);
+    }
+  }
+  return fs.readFileSync(file, 'utf8').trim();
 }
 
 /** Raised when the environment does not describe a valid configuration; names every bad variable. */

@@ -11,7 +11,10 @@ export type MailMessage = { to: string; subject: string; text: string };
 /** Sends one email; rejects when the transport fails. */
 export type Mailer = { send: (message: MailMessage) => Promise<void> };
 
-/** SMTP through nodemailer when SMTP_URL is set, otherwise a development transport that writes each message to the log. */
+/**
+ * SMTP through nodemailer when SMTP_URL is set. Without it, development writes each message to the log; production
+ * drops it with a warning that names neither its text nor its recipient (a reset link is a credential).
+ */
 export function createMailer(mail: Config['mail'], logger: Logger): Mailer {
   const smtpUrl = mail.smtpUrl;
   if (smtpUrl) {
@@ -20,6 +23,14 @@ export function createMailer(mail: Config['mail'], logger: Logger): Mailer {
       send: async (message) => {
         smtp ??= loadNodemailer().createTransport(smtpUrl);
         await smtp.sendMail({ from: mail.from, ...message });
+      },
+    };
+  }
+  if (!mail.logUndelivered) {
+    return {
+      send: async (message) => {
+        logger.warn('email not sent: SMTP_URL is not set', { mail: { subject: message.subject } });
+        return Promise.resolve();
       },
     };
   }

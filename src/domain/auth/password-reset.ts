@@ -31,7 +31,7 @@ export async function requestPasswordReset(deps: ResetDeps, email: string): Prom
       expiresAt: new Date(now.getTime() + deps.config.auth.resetTokenTtlSeconds * 1000),
     });
   });
-  const link = `${deps.config.mail.publicBaseUrl}/reset-password?token=${token}`;
+  const link = deps.config.mail.resetUrlTemplate.replace('{token}', token);
   const minutes = Math.round(deps.config.auth.resetTokenTtlSeconds / 60);
   await deps.mailer.send({
     to: user.email,
