@@ -9,6 +9,8 @@ export NODE_OPTIONS := --experimental-vm-modules --no-warnings=ExperimentalWarni
 .PHONY: seed-bench bench
 
 N ?= 100000
+BUILD_STAMP := dist/.tsbuildinfo
+BUILD_SOURCES := $(shell find src db scripts -name '*.ts') tsconfig.json tsconfig.build.json
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,11 +39,14 @@ lint-spec: install ## Lint the spec with Redocly (zero warnings); every body exa
 typecheck: install ## TypeScript, strict
 	npx tsc --noEmit
 
-check: install typecheck lint lint-spec ## Everything static: types, lint, spec lint, generated types fresh, handlers match operations
-	@tmp=$$(mktemp -d) && npx openapi-typescript openapi/openapi.yaml -o $$tmp/openapi.ts >/dev/null \
+check: install ## Everything static: types, lint, spec lint, generated types fresh, handlers match operations (each step timed)
+	@scripts/ci/timed.sh typecheck $(MAKE) --no-print-directory typecheck
+	@scripts/ci/timed.sh lint $(MAKE) --no-print-directory lint
+	@scripts/ci/timed.sh lint-spec $(MAKE) --no-print-directory lint-spec
+	@scripts/ci/timed.sh "generated types fresh" bash -c 'tmp=$$(mktemp -d) && npx openapi-typescript openapi/openapi.yaml -o $$tmp/openapi.ts >/dev/null \
 	  && if cmp -s $$tmp/openapi.ts src/generated/openapi.ts; then echo "generated types are fresh"; \
-	  else echo "src/generated/openapi.ts is stale: run 'make generate' and commit it" >&2; exit 1; fi
-	npx tsx scripts/check-handlers.ts
+	  else echo "src/generated/openapi.ts is stale: run make generate and commit it" >&2; exit 1; fi'
+	@scripts/ci/timed.sh "handlers match operations" npx tsx scripts/check-handlers.ts
 
 spec-diff: install ## Classify spec changes since BASE (git ref, default HEAD); breaking ones fail unless the major rose
 	npx tsx scripts/spec-diff.ts $(or $(BASE),HEAD)
@@ -55,8 +60,11 @@ sdk: install ## Generate a standalone TypeScript client package into build/sdk (
 mock: install ## Serve the spec's examples with Prism on MOCK_PORT (default 4010)
 	npx prism mock openapi/openapi.yaml --host $(or $(MOCK_HOST),127.0.0.1) --port $(or $(MOCK_PORT),4010)
 
-build: install ## Compile to dist/
+build: $(BUILD_STAMP) ## Compile to dist/: nothing when no source changed, else only what changed (incremental tsc)
+
+$(BUILD_STAMP): $(NPM_STAMP) $(BUILD_SOURCES)
 	npx tsc -p tsconfig.build.json
+	@touch $(BUILD_STAMP)
 
 migrate: install ## Apply migrations (DATABASE_URL, else the embedded database under DATA_DIR)
 	npx tsx scripts/migrate.ts
