@@ -72,6 +72,20 @@ describe('refreshToken', () => {
     expect(family.every((row) => row.revoked_at !== null)).toBe(true);
   });
 
+  test('when logout races a refresh of the same token, then after the 204 no token of the family refreshes', async () => {
+    // Rounds, because only some interleavings expose it; each round is its own user and family.
+    for (let round = 0; round < 12; round += 1) {
+      const user = await buildUser(t);
+      const first = await login(t, user.username, VALID_PASSWORD);
+      const [rotated, loggedOut] = await Promise.all([refresh(first.refresh_token), logout(first.refresh_token)]);
+      expect(loggedOut.status).toBe(204);
+      expect([200, 401]).toContain(rotated.status);
+      if (rotated.status === 200) expect((await refresh(rotated.body.refresh_token)).status).toBe(401);
+      const live = await t.db('refresh_tokens').where({ user_id: user.id }).whereNull('revoked_at');
+      expect(live).toEqual([]);
+    }
+  });
+
   test('when the refresh token has expired by the clock, then it is 401', async () => {
     const user = await buildUser(t);
     const first = await login(t, user.username, VALID_PASSWORD);

@@ -120,6 +120,26 @@ describe('changePassword', () => {
     expect(refreshed.status).toBe(401);
   });
 
+  test('when three changes with the right current password race, then exactly one applies and only its new password logs in', async () => {
+    const user = await buildUser(t);
+    const candidates = ['Racing-Horse-One-1', 'Racing-Horse-Two-2', 'Racing-Horse-Three-3'];
+    const results = await Promise.all(
+      candidates.map((candidate) => change(user.auth, { current_password: VALID_PASSWORD, new_password: candidate })),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((status) => status === 204)).toHaveLength(1);
+    // The losers either find the password changed (422) or their token outdated by the winner's change (401).
+    for (const status of statuses.filter((s) => s !== 204)) expect([401, 422]).toContain(status);
+    const logins = await Promise.all(
+      [VALID_PASSWORD, ...candidates].map(
+        async (password) =>
+          (await t.request.post('/api/v1/auth/login').send({ username: user.username, password })).status,
+      ),
+    );
+    const winner = candidates[statuses.indexOf(204)];
+    expect(logins).toEqual([VALID_PASSWORD, ...candidates].map((p) => (p === winner ? 200 : 401)));
+  });
+
   test('when the current password is wrong, then it is 422 on /current_password and counts as a failed login', async () => {
     const user = await buildUser(t);
     const res = await change(user.auth, { current_password: 'Wrong-Horse-9', new_password: NEW_PASSWORD });

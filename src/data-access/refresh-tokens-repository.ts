@@ -49,10 +49,19 @@ export async function findRefreshTokenByHash(db: DbOrTx, tokenHash: string): Pro
   return row && toRecord(row);
 }
 
-/** Marks a token spent if it still is unspent; false when another request spent it first. */
+/** Marks a token spent if it is still unspent and unrevoked; false when another request spent or revoked it first. */
 export async function spendRefreshToken(db: DbOrTx, id: number, now: Date): Promise<boolean> {
-  const updated = await db('refresh_tokens').where({ id }).whereNull('spent_at').update({ spent_at: now });
+  const updated = await db('refresh_tokens')
+    .where({ id })
+    .whereNull('spent_at')
+    .whereNull('revoked_at')
+    .update({ spent_at: now });
   return updated === 1;
+}
+
+/** Locks every token row of a family until the transaction ends, so no rotation of it can commit meanwhile. */
+export async function lockRefreshFamily(trx: DbOrTx, familyId: string): Promise<void> {
+  await trx('refresh_tokens').select('id').where({ family_id: familyId }).forUpdate();
 }
 
 /** Revokes every token of a family. */

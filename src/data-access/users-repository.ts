@@ -174,13 +174,21 @@ const CHANGE_COLUMNS: Record<keyof UserChanges, string> = {
 };
 
 /** Updates a user and stamps `updated_at`; undefined when the user does not exist. */
-export async function updateUser(db: DbOrTx, id: number, changes: UserChanges): Promise<UserRecord | undefined> {
+export async function updateUser(
+  db: DbOrTx,
+  id: number,
+  changes: UserChanges,
+  onlyIf: { hashedPassword?: string } = {},
+): Promise<UserRecord | undefined> {
   const values: Record<string, unknown> = { updated_at: db.fn.now() };
   for (const [key, column] of Object.entries(CHANGE_COLUMNS)) {
     const value = changes[key as keyof UserChanges];
     if (value !== undefined) values[column] = value;
   }
-  const [row] = (await db('users').where({ id }).update(values).returning(COLUMNS)) as UserRow[];
+  const query = db('users').where({ id });
+  // A compare-and-set: the update applies only while the stored hash is still the one the caller checked.
+  if (onlyIf.hashedPassword !== undefined) query.andWhere({ hashed_password: onlyIf.hashedPassword });
+  const [row] = (await query.update(values).returning(COLUMNS)) as UserRow[];
   return row && toRecord(row);
 }
 

@@ -1,5 +1,6 @@
 import {
   findRefreshTokenByHash,
+  lockRefreshFamily,
   revokeRefreshFamily,
   spendRefreshToken,
 } from '../../data-access/refresh-tokens-repository';
@@ -14,7 +15,7 @@ export async function refreshTokens(deps: AuthDeps, refreshToken: string): Promi
   const stored = await findRefreshTokenByHash(deps.db, hashToken(refreshToken));
   if (!stored || stored.revokedAt || stored.expiresAt <= now) throw invalidRefreshToken();
   if (stored.spentAt) {
-    await revokeRefreshFamily(deps.db, stored.familyId, now);
+    await revokeFamily(deps, stored.familyId);
     throw invalidRefreshToken();
   }
   const user = await findUserById(deps.db, stored.userId);
@@ -27,7 +28,7 @@ export async function refreshTokens(deps: AuthDeps, refreshToken: string): Promi
       : null,
   );
   if (!pair) {
-    await revokeRefreshFamily(deps.db, stored.familyId, now);
+    await revokeFamily(deps, stored.familyId);
     throw invalidRefreshToken();
   }
   return pair;
@@ -36,7 +37,19 @@ export async function refreshTokens(deps: AuthDeps, refreshToken: string): Promi
 /** Revokes the family of a refresh token; unknown tokens are ignored, so logging out twice is harmless. */
 export async function logout(deps: Pick<AuthDeps, 'db' | 'clock'>, refreshToken: string): Promise<void> {
   const stored = await findRefreshTokenByHash(deps.db, hashToken(refreshToken));
-  if (stored) await revokeRefreshFamily(deps.db, stored.familyId, deps.clock.now());
+  if (stored) await revokeFamily(deps, stored.familyId);
+}
+
+/**
+ * Revokes a whole family, including a token that a concurrent rotation is issuing. The lock waits for a rotation in
+ * flight to commit (its new token is then seen by the revoking update, which reads after the lock) or makes a
+ * rotation that comes later find its token revoked, so it issues nothing.
+ */
+async function revokeFamily(deps: Pick<AuthDeps, 'db' | 'clock'>, familyId: string): Promise<void> {
+  await deps.db.transaction(async (trx) => {
+    await lockRefreshFamily(trx, familyId);
+    await revokeRefreshFamily(trx, familyId, deps.clock.now());
+  });
 }
 
 const invalidRefreshToken = () =>

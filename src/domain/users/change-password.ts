@@ -17,15 +17,25 @@ export async function changePassword(
   assertPasswordPolicy(newPassword, 'new_password');
   const user = await findUserById(deps.db, userId);
   if (!user) throw new AppError('USER_NOT_FOUND', 'The user does not exist.');
-  if (!(await verifyPasswordWithLockout(deps, user, currentPassword))) {
-    throw new AppError('VALIDATION_ERROR', 'The current password is incorrect.', [
-      { location: 'body', path: '/current_password', message: 'is incorrect' },
-    ]);
-  }
+  if (!(await verifyPasswordWithLockout(deps, user, currentPassword))) throw incorrectCurrentPassword();
   const hashedPassword = await hashPassword(newPassword, deps.config.auth.bcryptRounds);
   const now = deps.clock.now();
-  await deps.db.transaction(async (trx) => {
-    await updateUser(trx, userId, { hashedPassword, passwordChangedAt: now, failedLoginCount: 0, lockedUntil: null });
-    await revokeUserRefreshTokens(trx, userId, now);
+  // Only over the hash just verified: of concurrent changes with the same current password exactly one applies, and
+  // the others find the password already changed, as if they had sent a wrong one.
+  const changed = await deps.db.transaction(async (trx) => {
+    const updated = await updateUser(
+      trx,
+      userId,
+      { hashedPassword, passwordChangedAt: now, failedLoginCount: 0, lockedUntil: null },
+      { hashedPassword: user.hashedPassword },
+    );
+    if (updated) await revokeUserRefreshTokens(trx, userId, now);
+    return updated !== undefined;
   });
+  if (!changed) throw incorrectCurrentPassword();
 }
+
+const incorrectCurrentPassword = () =>
+  new AppError('VALIDATION_ERROR', 'The current password is incorrect.', [
+    { location: 'body', path: '/current_password', message: 'is incorrect' },
+  ]);
