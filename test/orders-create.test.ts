@@ -297,3 +297,74 @@ describe('createOrder with an Idempotency-Key', () => {
     expect(await stockOf(product.id)).toBe(3);
   });
 });
+
+describe('createOrder racing deleteProduct', () => {
+  test('when orders are in flight while the product is deleted, then each is a 201 or the same 422 as an unknown product, never a shortage', async () => {
+    const admin = await buildUser(t, { isSuperuser: true });
+    const buyers = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map(() => buildUser(t)));
+    const unknown = await order(buyers[0]?.auth ?? {}, [{ product_id: MISSING_ID, quantity: 1 }]);
+    expect(unknown.status).toBe(422);
+    // Rounds, because only some interleavings put the delete between an order's check and its stock update.
+    for (let round = 0; round < 8; round += 1) {
+      const product = await buildProduct(t, { stock: 50 });
+      const responses = await Promise.all([
+        ...buyers.map((buyer) => order(buyer.auth, [{ product_id: product.id, quantity: 1 }])),
+        t.request.delete(`/api/v1/products/${product.id}`).set(admin.auth),
+      ]);
+      const deleted = responses.pop();
+      const placed = responses.filter((res) => res.status === 201);
+      for (const res of responses.filter((r) => r.status !== 201)) {
+        expect({ status: res.status, error_code: res.body.error_code, details: res.body.details }).toEqual({
+          status: 422,
+          error_code: unknown.body.error_code,
+          details: [{ location: 'body', path: '/items/0/product_id', message: `product ${product.id} does not exist` }],
+        });
+      }
+      if (deleted?.status === 204) {
+        expect(placed).toEqual([]);
+        expect(await findProductById(t.db, product.id)).toBeUndefined();
+      } else {
+        expect(deleted?.status).toBe(409);
+        expect(await stockOf(product.id)).toBe(50 - placed.length);
+      }
+      const [{ n }] = (await t.db('order_items').where({ product_id: product.id }).count({ n: '*' })) as [
+        { n: unknown },
+      ];
+      expect(Number(n)).toBe(placed.length);
+    }
+  });
+
+  // PostgreSQL only: a second connection holds the delete open, which PGlite's one connection cannot do.
+  const onPostgres = process.env.TEST_DATABASE_URL ? test : test.skip;
+  onPostgres(
+    "when the product is deleted between an order's check and its stock update, then the order gets the unknown-product 422",
+    async () => {
+      const buyer = await buildUser(t);
+      const product = await buildProduct(t, { stock: 5 });
+      const deleting = await t.db.transaction();
+      try {
+        await deleting('products').where({ id: product.id }).delete();
+        // The order sees the product (the delete is not committed) and then waits for its row lock.
+        const placing = order(buyer.auth, [{ product_id: product.id, quantity: 1 }]).then((res) => res);
+        const deadline = Date.now() + 10_000;
+        for (;;) {
+          const waiting = (await t.db.raw(
+            `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like 'update "products"%'`,
+          )) as { rows: { n: number }[] };
+          if ((waiting.rows[0]?.n ?? 0) > 0) break;
+          if (Date.now() > deadline) throw new Error('the order never waited for the product row');
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        await deleting.commit();
+        const res = await placing;
+        expect({ status: res.status, details: res.body.details }).toEqual({
+          status: 422,
+          details: [{ location: 'body', path: '/items/0/product_id', message: `product ${product.id} does not exist` }],
+        });
+        expect(await t.db('orders').where({ user_id: buyer.id })).toEqual([]);
+      } finally {
+        if (!deleting.isCompleted()) await deleting.rollback();
+      }
+    },
+  );
+});
