@@ -102,19 +102,7 @@ beforeAll(async () => {
   const target = new URL(scratch.url);
   link = new DatabaseLink({ host: target.hostname, port: Number(target.port || 5432) });
   await link.open();
-  const viaLink = new URL(scratch.url);
-  viaLink.host = `127.0.0.1:${link.port}`;
-  t = await startTestApp({
-    env: {
-      DATABASE_URL: viaLink.toString(),
-      DB_POOL_MIN: '0',
-      DB_POOL_MAX: '4',
-      DB_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
-      DB_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
-      READINESS_TIMEOUT_MS: String(READINESS_TIMEOUT_MS),
-      REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
-    },
-  });
+  t = await startTestApp({ env: linkEnv() });
   fixtures = new Fixtures(t, watch);
 }, 60_000);
 
@@ -133,6 +121,21 @@ afterAll(async () => {
     await scratch.drop();
   }
 }, 60_000);
+
+/** The environment of an app whose database is reached through the link. */
+function linkEnv(): Record<string, string> {
+  const viaLink = new URL(scratch.url);
+  viaLink.host = `127.0.0.1:${link.port}`;
+  return {
+    DATABASE_URL: viaLink.toString(),
+    DB_POOL_MIN: '0',
+    DB_POOL_MAX: '4',
+    DB_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
+    DB_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
+    READINESS_TIMEOUT_MS: String(READINESS_TIMEOUT_MS),
+    REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+  };
+}
 
 type Answer = { status: number; headers: Headers; text: string; elapsedMs: number };
 
@@ -229,6 +232,37 @@ describe('PostgreSQL unreachable in the middle of a run', () => {
       await link.restore();
     }
     await eventually(async () => (await timed('/api/v1/users/me', { headers: user.auth })).status === 200);
+  });
+
+  test('when connecting hangs (the proxy accepts and never answers), then every concurrent request gets a 503 in the error format and a fresh pool recovers by itself', async () => {
+    // A second app whose pool holds no connection yet: each request must open one through the stalled link.
+    const fresh = await startTestApp({ env: linkEnv() });
+    try {
+      link.stall();
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, async () => {
+          const started = performance.now();
+          const res = await fetch(`${fresh.url}/api/v1/products`);
+          return {
+            status: res.status,
+            body: (await res.json()) as Record<string, unknown>,
+            ms: performance.now() - started,
+          };
+        }),
+      );
+      for (const answer of answers) {
+        expect({ status: answer.status, error_code: answer.body.error_code }).toEqual({
+          status: 503,
+          error_code: 'SERVICE_UNAVAILABLE',
+        });
+        expect(answer.ms).toBeLessThan(REQUEST_TIMEOUT_MS + 1500);
+      }
+      await link.restore();
+      await eventually(async () => (await fetch(`${fresh.url}/api/v1/products`)).status === 200);
+    } finally {
+      await link.restore();
+      await fresh.close();
+    }
   });
 
   test('when the database drops while orders are being placed, then each order is whole or absent, stock adds up, and retries with the same key place each order once', async () => {

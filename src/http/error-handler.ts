@@ -54,8 +54,11 @@ const isDatabaseUnavailable = (err: unknown): boolean =>
   isObject(err) &&
   (DB_UNAVAILABLE_CODES.has(String(err.code)) ||
     err.name === 'KnexTimeoutError' ||
-    // pg's "not queryable": the connection broke inside a transaction, so even its ROLLBACK failed.
-    /Connection terminated|timeout exceeded when trying to connect|is not queryable/i.test(String(err.message)));
+    // pg's "not queryable": the connection broke inside a transaction, so even its ROLLBACK failed. pg's own
+    // connect timeout ("timeout expired") carries no code; knex hands that same error to other waiting requests.
+    /Connection terminated|timeout exceeded when trying to connect|is not queryable|^timeout expired$/i.test(
+      String(err.message),
+    ));
 
 // PostgreSQL cannot store U+0000 in text (22021, invalid byte sequence): a client string carrying one is bad input.
 const isNulInText = (err: unknown): boolean => isObject(err) && err.code === '22021';
