@@ -1,12 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { REDOC_LOGO_ORIGIN } from '../src/http/hardening';
 import { listOperations, loadSpec } from '../src/http/spec';
 import { buildUser } from './support/factories';
 import { startTestApp, type TestApp } from './support/test-app';
 
 // The docs pages as a person sees them, in Debian's chromium (`.ci/run` installs it when missing).
 const ARTIFACTS = path.resolve(__dirname, '..', 'build', 'artifacts');
+const LOGO_STAND_IN =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16"><rect width="16" height="16"/></svg>';
+type Img = { complete: boolean; naturalWidth: number };
+type LoadingImg = Img & { src: string; onload: () => void; onerror: () => void };
 let t: TestApp;
 let browser: Browser;
 let page: Page;
@@ -45,6 +50,30 @@ describe('the docs pages in a browser', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'docs.png'), fullPage: false });
   }, 30_000);
 
+  test('when the Servers dropdown is read, then its options are plain text without Markdown backticks', async () => {
+    const options = await page.locator('.servers select option').allTextContents();
+    expect(options.length).toBeGreaterThan(0);
+    for (const option of options) expect(option).not.toContain('`');
+  }, 30_000);
+
+  test('when the Authorize dialog opens, then it asks for a username and a password and no client credentials', async () => {
+    await page.locator('.auth-wrapper .authorize').first().click();
+    const oauth = page.locator('.auth-container', { hasText: 'OAuth2PasswordBearer' });
+    await oauth.locator('#oauth_username').waitFor();
+    expect(await oauth.locator('#oauth_username').isVisible()).toBe(true);
+    expect(await oauth.locator('#oauth_password').isVisible()).toBe(true);
+    // Present in the page (Swagger UI always renders them) but not shown.
+    for (const field of ['client_id', 'client_secret']) {
+      expect(await oauth.locator(`label[for^="${field}_"]`).count()).toBe(1);
+      expect(await oauth.locator(`label[for^="${field}_"]`).isVisible()).toBe(false);
+      expect(await oauth.locator(`#${field}_password`).isVisible()).toBe(false);
+    }
+    expect(await oauth.locator('#password_type').isVisible()).toBe(false);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'docs-authorize.png') });
+    await page.locator('.modal-ux .close-modal').click();
+    await page.locator('.modal-ux').waitFor({ state: 'detached' });
+  }, 30_000);
+
   test('when a real user logs in through the Authorize dialog, then Swagger UI holds the token', async () => {
     const user = await buildUser(t);
     await page.locator('.auth-wrapper .authorize').first().click();
@@ -76,5 +105,52 @@ describe('the docs pages in a browser', () => {
     expect(await title.textContent()).toContain(String((loadSpec().info as { title: string }).title));
     expect(await page.locator('[data-section-id^="operation/"]').count()).toBe(listOperations(loadSpec()).length);
     await page.screenshot({ path: path.join(ARTIFACTS, 'redoc.png') });
+  }, 30_000);
+
+  test('when /redoc opens, then its own CSP blocks nothing and the logo shows', async () => {
+    const fresh = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      const violations: string[] = [];
+      fresh.on('console', (message) => {
+        if (message.type() === 'error' && /Content Security Policy/i.test(message.text()))
+          violations.push(message.text());
+      });
+      // This machine has no way out: the CDN the ReDoc bundle loads its logo from is answered here. A request the
+      // page's CSP blocks never gets this far.
+      await fresh.route(`${REDOC_LOGO_ORIGIN}/**`, (route) =>
+        route.fulfill({ status: 200, contentType: 'image/svg+xml', body: LOGO_STAND_IN }),
+      );
+      await fresh.goto(`${t.url}/redoc`, { waitUntil: 'domcontentloaded' });
+      await fresh.locator('.api-info h1').waitFor({ timeout: 20_000 });
+      const logo = fresh.locator('img[alt="redocly logo"]');
+      await logo.waitFor({ timeout: 10_000 });
+      // ReDoc takes the image out when it fails to load, so this waits for a loaded one or times out.
+      await fresh.waitForFunction(
+        (img: Img) => img.complete && img.naturalWidth > 0,
+        await logo.elementHandle({ timeout: 10_000 }),
+        { timeout: 10_000 },
+      );
+      expect(await logo.evaluate((img: Img) => img.naturalWidth)).toBeGreaterThan(0);
+      expect(violations).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
+  }, 40_000);
+
+  test('when the browser asks for /favicon.ico, then this server answers with an image it can draw', async () => {
+    const favicon = await page.request.get(`${t.url}/favicon.ico`);
+    expect(favicon.status()).toBe(200);
+    expect(favicon.headers()['content-type']).toMatch(/^image\//);
+    // Drawn on the ReDoc page, under its CSP.
+    const faviconWidth = await page.evaluate(
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const img = new (globalThis as unknown as { Image: new () => LoadingImg }).Image();
+          img.onload = () => resolve(img.naturalWidth);
+          img.onerror = () => reject(new Error('/favicon.ico did not load as an image'));
+          img.src = '/favicon.ico';
+        }),
+    );
+    expect(faviconWidth).toBeGreaterThan(0);
   }, 30_000);
 });

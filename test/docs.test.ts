@@ -1,4 +1,5 @@
 import YAML from 'yaml';
+import { eventually } from './support/identity';
 import { startTestApp, type TestApp } from './support/test-app';
 
 let t: TestApp;
@@ -33,6 +34,22 @@ describe('documentation routes', () => {
     const init = await t.request.get('/docs/swagger-ui-init.js');
     expect(init.status).toBe(200);
     expect(init.text).toContain('/openapi.json');
+  });
+
+  test('when a Swagger UI file under /docs is fetched, then its request is logged with its full path', async () => {
+    const res = await t.request.get('/docs/swagger-ui.css?v=1');
+    expect(res.status).toBe(200);
+    const requestId = res.headers['x-request-id'];
+    const logged = await eventually(() =>
+      t.logs.entries.find((e) => e.message === 'request' && e.request_id === requestId),
+    );
+    expect(logged).toMatchObject({ method: 'GET', route: '/docs/swagger-ui.css', status: 200 });
+  });
+
+  test('when /favicon.ico is fetched, then it is an image from this server', async () => {
+    const res = await t.request.get('/favicon.ico');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^image\//);
   });
 
   test('when /redoc is opened, then ReDoc is served with its bundle from this server', async () => {

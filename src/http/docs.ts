@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import YAML from 'yaml';
+import { redocContentSecurityPolicy } from './hardening';
 import type { OpenApiDocument } from './spec';
 
 const REDOC_PAGE = `<!doctype html>
@@ -15,6 +16,21 @@ const REDOC_PAGE = `<!doctype html>
   </body>
 </html>`;
 
+// The site's icon, for the pages that name none (ReDoc, and browsers that ask for /favicon.ico on their own).
+const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32" width="32" height="32">
+  <rect width="32" height="32" rx="6" fill="#32329f"/>
+  <text x="16" y="22" font-family="monospace" font-size="16" font-weight="bold" fill="#fff" text-anchor="middle">{}</text>
+</svg>
+`;
+
+// The Authorize dialog asks for a client_id and a client_secret (and where to send them) in every password flow;
+// this API's token endpoint takes neither, and Swagger UI has no option to leave them out.
+const HIDE_CLIENT_CREDENTIALS = `
+  .auth-container .wrapper:has(> label[for^="client_id_"]),
+  .auth-container .wrapper:has(> label[for^="client_secret_"]),
+  .auth-container .wrapper:has(> label[for="password_type"]) { display: none; }
+`;
+
 const SWAGGER_UI_FILES = new Set([
   '/',
   '/index.html',
@@ -26,7 +42,10 @@ const SWAGGER_UI_FILES = new Set([
   '/favicon-32x32.png',
 ]);
 
-/** Serves the spec as JSON and YAML, Swagger UI at `/docs` and ReDoc at `/redoc`, all from local files. */
+/**
+ * Serves the spec as JSON and YAML, Swagger UI at `/docs`, ReDoc at `/redoc` and the site's icon, all from local
+ * files; only the Redocly logo in ReDoc's side menu comes from elsewhere (its CDN), when it can be reached.
+ */
 export function docsRouter(doc: OpenApiDocument): Router {
   const router = Router();
   const json = JSON.stringify(doc);
@@ -48,11 +67,16 @@ export function docsRouter(doc: OpenApiDocument): Router {
     swaggerUi ??= swaggerUiRouter();
     swaggerUi(req, res, next);
   });
+  const redocCsp = redocContentSecurityPolicy();
   router.get('/redoc', (_req, res) => {
+    res.setHeader('Content-Security-Policy', redocCsp);
     res.type('html').send(REDOC_PAGE);
   });
   router.get('/redoc/redoc.standalone.js', (_req, res) => {
     res.sendFile(require.resolve('redoc/bundles/redoc.standalone.js'));
+  });
+  router.get('/favicon.ico', (_req, res) => {
+    res.type('image/svg+xml').set('Cache-Control', 'public, max-age=86400').send(FAVICON_SVG);
   });
   return router;
 }
@@ -64,6 +88,7 @@ function swaggerUiRouter(): Router {
     swaggerUi.serve,
     swaggerUi.setup(undefined, {
       customSiteTitle: 'API docs',
+      customCss: HIDE_CLIENT_CREDENTIALS,
       swaggerOptions: { url: '/openapi.json', persistAuthorization: true, displayOperationId: true },
     }),
   );

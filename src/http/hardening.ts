@@ -3,26 +3,37 @@ import type { Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 import { declaredResponseHeaders, listOperations, type OpenApiDocument } from './spec';
 
-/** Security headers, computed once; the CSP allows exactly what the local Swagger UI and ReDoc pages load. */
+// The CSP allows exactly what the local Swagger UI and ReDoc pages load.
+const CSP_DIRECTIVES = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  // Both doc renderers inject inline styles; ReDoc runs its search in a blob: worker.
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:'],
+  fontSrc: ["'self'", 'data:'],
+  workerSrc: ["'self'", 'blob:'],
+  connectSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  frameAncestors: ["'none'"],
+};
+
+/** Security headers, computed once. */
 export function securityHeaders(): [string, string][] {
-  return recordHeaders(
-    helmet({
-      contentSecurityPolicy: {
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          // Both doc renderers inject inline styles; ReDoc runs its search in a blob: worker.
-          styleSrc: ["'self'", "'unsafe-inline'"],
-          imgSrc: ["'self'", 'data:'],
-          fontSrc: ["'self'", 'data:'],
-          workerSrc: ["'self'", 'blob:'],
-          connectSrc: ["'self'"],
-          objectSrc: ["'none'"],
-          frameAncestors: ["'none'"],
-        },
-      },
-    }),
-  );
+  return recordHeaders(helmet({ contentSecurityPolicy: { directives: CSP_DIRECTIVES } }));
+}
+
+/** Where the ReDoc bundle loads its logo from. */
+export const REDOC_LOGO_ORIGIN = 'https://cdn.redoc.ly';
+
+/**
+ * The CSP of the ReDoc page: the one of every response, plus the one image its bundle loads from elsewhere, the
+ * Redocly logo beside "API docs by Redocly" (its address is fixed in the bundle; ReDoc hides it when it fails).
+ */
+export function redocContentSecurityPolicy(): string {
+  const directives = { ...CSP_DIRECTIVES, imgSrc: [...CSP_DIRECTIVES.imgSrc, REDOC_LOGO_ORIGIN] };
+  const [header] = recordHeaders(helmet.contentSecurityPolicy({ directives }));
+  if (header?.[0] !== 'Content-Security-Policy') throw new Error('helmet set no Content-Security-Policy');
+  return header[1];
 }
 
 // helmet's headers do not depend on the request here (no nonces, no per-request directives), so they are taken once

@@ -49,6 +49,11 @@ export type PipelineOptions = {
   warmUp?: boolean;
 };
 
+const withoutQuery = (url: string) => {
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
+};
+
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
@@ -93,7 +98,8 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
       logger.log(status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info', 'request', {
         request_id: req.requestId,
         method,
-        route: route ?? req.path,
+        // Not req.path: a router mounted with app.use (the docs pages) leaves it relative to the mount point.
+        route: route ?? withoutQuery(req.originalUrl),
         operation_id: req.operationId,
         status,
         duration_ms: Math.round(seconds * 1e5) / 100,
