@@ -111,7 +111,13 @@ async function takeStockInIdOrder(tx: DbOrTx, lines: OrderLine[]): Promise<Order
     if (!product) {
       // Nothing taken: the product may have been deleted or deactivated since the check above. Then the answer is
       // the one an unknown or unavailable product gets, not a shortage of something that is gone.
-      assertOrderable(lines, await findOrderableProducts(tx, lines.map((l) => l.productId)));
+      assertOrderable(
+        lines,
+        await findOrderableProducts(
+          tx,
+          lines.map((l) => l.productId),
+        ),
+      );
       const index = lines.indexOf(line);
       throw new AppError('INSUFFICIENT_STOCK', `Not enough stock for product ${line.productId}.`, [
         {
