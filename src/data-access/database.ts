@@ -60,15 +60,40 @@ export function createDatabase(database: Config['database'], logger?: Logger): D
   });
 }
 
-/** Applies every pending migration from `db/migrations`. */
+/**
+ * Applies every pending migration from `db/migrations`. On PostgreSQL, instances starting together take turns under
+ * an advisory lock: knex creates its lock table and lock row on first use, two instances on a fresh database could
+ * both insert that row, and with two rows knex's own lock reports "already locked" for ever.
+ */
 export async function migrateLatest(db: Db, attempts = 240): Promise<void> {
+  const connection = (db.client as { config: Knex.Config }).config.connection as pg.ClientConfig;
+  if (typeof connection !== 'object' || connection.connectionString === undefined)
+    return migrateWithRetries(db, attempts);
+  // Its own connection, outside the pool: the pool may hold a single connection, which the migration needs.
+  const lock = new pg.Client({
+    connectionString: connection.connectionString,
+    connectionTimeoutMillis: connection.connectionTimeoutMillis,
+  });
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await migrateWithRetries(db, attempts);
+  } finally {
+    await lock.end();
+  }
+}
+
+// Any fixed number of this application's own; the lock ends with the session that holds it.
+const MIGRATION_LOCK_KEY = 727_001;
+
+async function migrateWithRetries(db: Db, attempts: number): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await db.migrate.latest({ migrationSource });
       return;
     } catch (err) {
-      // Instances starting together race to create knex's bookkeeping tables or hold its lock: wait for the winner,
-      // up to a minute (a loaded machine took more than the former 10 s to run every migration).
+      // Instances starting together race to create knex's bookkeeping tables or hold its lock (PGlite, and any
+      // migrator that is not this code): wait for the winner, up to a minute on a loaded machine.
       const e = err as { code?: string; name?: string };
       const raced = e.name === 'MigrationLocked' || e.code === '23505' || e.code === '42P07';
       if (!raced || attempt >= attempts) throw err;
