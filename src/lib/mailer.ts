@@ -28,7 +28,7 @@ export function createMailer(mail: Config['mail'], logger: Logger): Mailer {
   }
   if (!mail.logUndelivered) {
     return {
-      send: async (message) => {
+      send: (message) => {
         logger.warn('email not sent: SMTP_URL is not set', { mail: { subject: message.subject } });
         return Promise.resolve();
       },
