@@ -1,6 +1,6 @@
 import { buildUser, VALID_PASSWORD } from './support/factories';
 import { MemoryTransport, startTestApp, testConfig, type TestApp } from './support/test-app';
-import { createLogger, redact, REDACTED } from '../src/lib/logger';
+import { createLogger, logRequest, redact, REDACTED, type RequestLine } from '../src/lib/logger';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -73,5 +73,49 @@ describe('redaction', () => {
     logger.info('hello', { token: 'abc', n: 1 });
     for (const e of memory.entries) lines.push(String(e[Symbol.for('message') as unknown as string]));
     expect(lines[0]).toMatch(/info.*hello \{"token":"\[REDACTED\]","n":1\}/);
+  });
+
+  test('when a request line is logged by a JSON logger, then it is the line and entry winston would write, redacted and filtered by level', () => {
+    const MESSAGE = Symbol.for('message') as unknown as string;
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl';
+    const lines: RequestLine[] = [
+      {
+        request_id: 'r-1',
+        method: 'GET',
+        route: '/health',
+        operation_id: 'getHealth',
+        status: 200,
+        duration_ms: 0.04,
+        user_id: undefined,
+      },
+      {
+        request_id: jwt,
+        method: 'DELETE',
+        route: `/docs/${jwt}"\\`,
+        operation_id: undefined,
+        status: 404,
+        duration_ms: 12.5,
+        user_id: 42,
+      },
+    ];
+    for (const line of lines) {
+      const viaWinston = new MemoryTransport();
+      const direct = new MemoryTransport();
+      createLogger({ logLevel: 'info', logFormat: 'json' }, [viaWinston]).log('warn', 'request', line);
+      logRequest(createLogger({ logLevel: 'info', logFormat: 'json' }, [direct]), 'warn', line);
+      const [expected, actual] = [viaWinston.entries[0], direct.entries[0]];
+      const withoutTime = (text: unknown) => String(text).replace(/"timestamp":"[^"]+"/, '');
+      expect(withoutTime(actual?.[MESSAGE])).toBe(withoutTime(expected?.[MESSAGE]));
+      // The fields a transport reads (winston's own symbol keys aside, the formatted line is compared above).
+      const fields = (entry: object | undefined) => ({
+        ...Object.fromEntries(Object.entries(entry ?? {})),
+        timestamp: 0,
+      });
+      expect(fields(actual)).toEqual(fields(expected));
+      expect(String(actual?.[MESSAGE])).not.toContain(jwt);
+    }
+    const quiet = new MemoryTransport();
+    logRequest(createLogger({ logLevel: 'error', logFormat: 'json' }, [quiet]), 'warn', lines[0] as RequestLine);
+    expect(quiet.entries).toEqual([]);
   });
 });

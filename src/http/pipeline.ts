@@ -4,7 +4,7 @@ import * as OpenApiValidator from 'express-openapi-validator';
 import type { OpenAPIV3 } from 'express-openapi-validator/dist/framework/types';
 import { AppError, type ErrorDetail } from '../lib/errors';
 import { bodyError } from './error-handler';
-import type { Logger } from '../lib/logger';
+import { logRequest, type Logger } from '../lib/logger';
 import type { Metrics } from './metrics';
 import type { Caller } from './operations';
 import { chain, RouteTable, specForOperation } from './operation-table';
@@ -95,7 +95,7 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
       const status = res.statusCode;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics?.observe(req.operationId ?? 'unmatched', method, status, seconds);
-      logger.log(status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info', 'request', {
+      logRequest(logger, status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info', {
         request_id: req.requestId,
         method,
         // Not req.path: a router mounted with app.use (the docs pages) leaves it relative to the mount point.
