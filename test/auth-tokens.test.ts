@@ -2,7 +2,9 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { buildUser, tokenFor, VALID_PASSWORD } from './support/factories';
 import { login } from './support/identity';
-import { startTestApp, type TestApp } from './support/test-app';
+import { startTestApp, testConfig, type TestApp } from './support/test-app';
+import { keyId } from '../src/domain/auth/tokens';
+import { loadConfig } from '../src/lib/config';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -132,5 +134,63 @@ describe('access token verification', () => {
     const fresh = await login(t, user.username, 'Another-Horse-10');
     expect((await me(fresh.access_token)).status).toBe(200);
     expect((await me(tokenFor(t, user.id))).status).toBe(200);
+  });
+});
+
+describe('signing key rotation', () => {
+  const KEY_A = 'test-secret-key-0123456789abcdef0123456789';
+  const KEY_B = 'rotated-key-ZyXwVuTsRqPoNmLkJiHgFeDcBa9876543210';
+  const kidOf = (token: string) => (jwt.decode(token, { complete: true })?.header as { kid?: string } | undefined)?.kid;
+  const meOn = (app: TestApp, token: string) =>
+    app.request.get('/api/v1/users/me').set('Authorization', `Bearer ${token}`);
+
+  test('when the key is rotated across restarts, then tokens of the previous key work until it is dropped, new tokens name the new key, and an unknown kid is 401', async () => {
+    const user = await buildUser(t);
+    const before = await login(t, user.username, VALID_PASSWORD);
+    expect(kidOf(before.access_token)).toBe(keyId(KEY_A));
+
+    // Step 1 of a rotation: the new key signs, the old one still verifies.
+    const rotated = await startTestApp({ env: { SECRET_KEY: KEY_B, SECRET_KEY_PREVIOUS: KEY_A }, deps: { db: t.db } });
+    // Step 2, once every token of the old key has expired: the old key is dropped.
+    const dropped = await startTestApp({ env: { SECRET_KEY: KEY_B }, deps: { db: t.db } });
+    try {
+      const old = await meOn(rotated, before.access_token);
+      expect(old.status).toBe(200);
+      expect(old.body.id).toBe(user.id);
+      const after = await login(rotated, user.username, VALID_PASSWORD);
+      expect(kidOf(after.access_token)).toBe(keyId(KEY_B));
+      expect((await meOn(dropped, after.access_token)).status).toBe(200);
+
+      const refused = await meOn(dropped, before.access_token);
+      expect(refused.status).toBe(401);
+      expect(refused.body.error_code).toBe('INVALID_TOKEN');
+
+      const claims = claimsFor(user.id);
+      const unknownKid = jwt.sign(claims, KEY_B, { algorithm: 'HS256', keyid: 'no-such-key' });
+      expect((await meOn(rotated, unknownKid)).body).toMatchObject({ error_code: 'INVALID_TOKEN' });
+      // A token without kid (signed before tokens named their key) is checked against the current key only.
+      expect((await meOn(rotated, jwt.sign(claims, KEY_B, { algorithm: 'HS256' }))).status).toBe(200);
+      const oldKeyNoKid = await meOn(rotated, jwt.sign(claims, KEY_A, { algorithm: 'HS256' }));
+      expect(oldKeyNoKid.status).toBe(401);
+      // The kid must match the key that signed: the previous key's kid on a token forged with another key fails.
+      const forged = jwt.sign(claims, 'another-key-0123456789abcdef0123456789', {
+        algorithm: 'HS256',
+        keyid: keyId(KEY_A),
+      });
+      expect((await meOn(rotated, forged)).status).toBe(401);
+    } finally {
+      await rotated.close();
+      await dropped.close();
+    }
+  });
+
+  test('when a previous key repeats the current one or is short in production, then start-up is refused naming SECRET_KEY_PREVIOUS', () => {
+    expect(() => testConfig({ SECRET_KEY: KEY_B, SECRET_KEY_PREVIOUS: `${KEY_A}, ${KEY_B}` })).toThrow(
+      /SECRET_KEY_PREVIOUS/,
+    );
+    expect(() => loadConfig({ NODE_ENV: 'production', SECRET_KEY: KEY_B, SECRET_KEY_PREVIOUS: 'short' })).toThrow(
+      /SECRET_KEY_PREVIOUS: each key must be at least 32 characters/,
+    );
+    expect(testConfig({ SECRET_KEY_PREVIOUS: ` ${KEY_B} ,, ` }).previousSecretKeys).toEqual([KEY_B]);
   });
 });

@@ -53,6 +53,13 @@ const schema = z
       )
       .pipe(z.array(z.union([z.literal('*'), z.url({ protocol: /^https?$/ })]))),
     SECRET_KEY: optionalString,
+    // Keys tokens were signed with before the current one, accepted until those tokens expire (rotation).
+    SECRET_KEY_PREVIOUS: optionalString.transform((value) =>
+      (value ?? '')
+        .split(',')
+        .map((key) => key.trim())
+        .filter(Boolean),
+    ),
     BCRYPT_ROUNDS: int(4, 16).default(12),
     ACCESS_TOKEN_EXPIRE_MINUTES: int(1, 24 * 60).default(30),
     REFRESH_TOKEN_EXPIRE_DAYS: int(1, 365).default(7),
@@ -114,6 +121,15 @@ const schema = z
       } else if (PLACEHOLDER_SECRETS.some((p) => secret.toLowerCase().includes(p))) {
         ctx.addIssue({ code: 'custom', path: ['SECRET_KEY'], message: 'is a placeholder; generate a random secret' });
       }
+      if (env.SECRET_KEY_PREVIOUS.some((key) => key.length < 32))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['SECRET_KEY_PREVIOUS'],
+          message: 'each key must be at least 32 characters',
+        });
+    }
+    if (env.SECRET_KEY !== undefined && env.SECRET_KEY_PREVIOUS.includes(env.SECRET_KEY)) {
+      ctx.addIssue({ code: 'custom', path: ['SECRET_KEY_PREVIOUS'], message: 'must not repeat SECRET_KEY' });
     }
   });
 
@@ -150,6 +166,7 @@ function toConfig(env: z.infer<typeof schema>) {
     // Without SECRET_KEY (never in production), development keeps one key in DATA_DIR, so tokens survive restarts
     // and reloads; tests get a random key per process.
     ...signingKey(env),
+    previousSecretKeys: env.SECRET_KEY_PREVIOUS,
     auth: {
       bcryptRounds: env.BCRYPT_ROUNDS,
       accessTokenTtlSeconds: env.ACCESS_TOKEN_EXPIRE_MINUTES * 60,
