@@ -136,6 +136,86 @@ describe('lockout', () => {
   });
 });
 
+describe('lockout under concurrency', () => {
+  const WRONG = 'Wrong-Horse-9';
+  const lockEnd = () => new Date(t.clock.now().getTime() + 15 * 60 * 1000);
+  const liveRefreshTokens = (userId: number) =>
+    t.db('refresh_tokens').where({ user_id: userId }).whereNull('revoked_at');
+
+  test('when wrong passwords arrive at once, then each counts until the lock and none after it, and the lock is not moved', async () => {
+    const user = await buildUser(t);
+    const first = await Promise.all([1, 2, 3, 4].map(() => loginJson(user.username, WRONG)));
+    expect(first.map((r) => r.status)).toEqual([401, 401, 401, 401]);
+    expect((await findUserById(t.db, user.id))?.failedLoginCount).toBe(4);
+    const user2 = await buildUser(t);
+    const burst = await Promise.all(Array.from({ length: 12 }, () => loginJson(user2.username, WRONG)));
+    expect(burst.map((r) => r.status).sort()).toEqual([...Array<number>(4).fill(401), ...Array<number>(8).fill(423)]);
+    for (const res of burst.filter((r) => r.status === 423)) {
+      expect(res.body.error_code).toBe('ACCOUNT_LOCKED');
+      expect(res.headers['retry-after']).toBe(String(15 * 60));
+    }
+    expect(await findUserById(t.db, user2.id)).toMatchObject({ failedLoginCount: 5, lockedUntil: lockEnd() });
+  });
+
+  test('when the right password races wrong ones that reach the limit, then the lock they set stands', async () => {
+    // Rounds, because only some interleavings put the right login's reset after the lock; each round is its own user.
+    for (let round = 0; round < 6; round += 1) {
+      const user = await buildUser(t);
+      // One failure first, so the right login has a count to reset.
+      expect((await loginJson(user.username, WRONG)).status).toBe(401);
+      const [right, ...wrong] = await Promise.all([
+        loginJson(user.username, VALID_PASSWORD),
+        ...Array.from({ length: 9 }, () => loginJson(user.username, WRONG)),
+      ]);
+      expect([200, 423]).toContain(right.status);
+      for (const res of wrong) expect([401, 423]).toContain(res.status);
+      // Whichever came first, at least five failures follow the last reset, so the account ends locked at the limit.
+      expect(await findUserById(t.db, user.id)).toMatchObject({ failedLoginCount: 5, lockedUntil: lockEnd() });
+      expect(await liveRefreshTokens(user.id)).toHaveLength(right.status === 200 ? 1 : 0);
+    }
+  });
+
+  // PostgreSQL only: a second connection holds the password change open, which PGlite's one connection cannot do.
+  const onPostgres = process.env.TEST_DATABASE_URL ? test : test.skip;
+  onPostgres(
+    "when the password is changed between a login's check and its token, then the login is 401 and issues nothing",
+    async () => {
+      const user = await buildUser(t);
+      const changing = await t.db.transaction();
+      try {
+        await changing('users')
+          .where({ id: user.id })
+          .update({ hashed_password: await bcrypt.hash('Other-Horse-77', 4), password_changed_at: t.clock.now() });
+        // The login reads the committed (old) hash, so bcrypt accepts it; then it must wait for the change.
+        let done = false;
+        const loggingIn = loginJson(user.username, VALID_PASSWORD).then((res) => {
+          done = true;
+          return res;
+        });
+        const deadline = Date.now() + 10_000;
+        for (;;) {
+          const waiting = (await t.db.raw(
+            `select count(*)::int as n from pg_stat_activity
+             where datname = current_database() and wait_event_type = 'Lock' and query like '%for no key update%'`,
+          )) as { rows: { n: number }[] };
+          if (done || (waiting.rows[0]?.n ?? 0) > 0) break;
+          if (Date.now() > deadline) throw new Error('the login never waited for the user row');
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        await changing.commit();
+        const res = await loggingIn;
+        expect({ status: res.status, error_code: res.body.error_code }).toEqual({
+          status: 401,
+          error_code: 'INVALID_CREDENTIALS',
+        });
+        expect(await liveRefreshTokens(user.id)).toEqual([]);
+      } finally {
+        if (!changing.isCompleted()) await changing.rollback();
+      }
+    },
+  );
+});
+
 describe('the 72-byte bcrypt limit', () => {
   const register = (password: string) => {
     const name = unique('b72');

@@ -98,6 +98,51 @@ describe('updateCurrentUser', () => {
   test('when there is no token, then it is 401', async () => {
     expect((await t.request.patch('/api/v1/users/me').send({ full_name: 'x' })).status).toBe(401);
   });
+
+  test('when two users claim the same new email or username at once, then one is 200 and the other 409, never 500', async () => {
+    // Rounds, because only some interleavings make both updates pass before either commits.
+    for (let round = 0; round < 5; round += 1) {
+      const [alice, bob] = [await buildUser(t), await buildUser(t)];
+      const name = unique('claimed');
+      const field = round % 2 === 0 ? 'email' : 'username';
+      const [forAlice, forBob] =
+        field === 'email'
+          ? [{ email: `${name}@example.com` }, { email: `${name.toUpperCase()}@EXAMPLE.com` }]
+          : [{ username: name }, { username: name.toUpperCase() }];
+      const results = await Promise.all([
+        t.request.patch('/api/v1/users/me').set(alice.auth).send(forAlice),
+        t.request.patch('/api/v1/users/me').set(bob.auth).send(forBob),
+      ]);
+      expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+      const loser = results.find((r) => r.status === 409);
+      expect(loser?.body.error_code).toBe(field === 'email' ? 'EMAIL_TAKEN' : 'USERNAME_TAKEN');
+      const claimed = field === 'email' ? `${name}@example.com` : name;
+      const holders = await t.db('users').whereRaw(`lower(${field}) = ?`, [claimed.toLowerCase()]);
+      expect(holders.map((row) => Number(row.id))).toEqual([results[0]?.status === 200 ? alice.id : bob.id]);
+    }
+  });
+
+  test('when a registration races a rename to the same email, then one wins and the other is 409 EMAIL_TAKEN', async () => {
+    for (let round = 0; round < 5; round += 1) {
+      const renaming = await buildUser(t);
+      const name = unique('contested');
+      const [registered, renamed] = await Promise.all([
+        t.request
+          .post('/api/v1/users')
+          .send({ email: `${name}@example.com`, username: name, password: VALID_PASSWORD }),
+        t.request
+          .patch('/api/v1/users/me')
+          .set(renaming.auth)
+          .send({ email: `${name}@example.com` }),
+      ]);
+      expect([registered.status, renamed.status].sort()).toEqual(registered.status === 201 ? [201, 409] : [200, 409]);
+      const loser = registered.status === 409 ? registered : renamed;
+      expect(loser.body.error_code).toBe('EMAIL_TAKEN');
+      const holders = await t.db('users').where({ email: `${name}@example.com` });
+      expect(holders).toHaveLength(1);
+      expect(holders[0].username).toBe(registered.status === 201 ? name : renaming.username);
+    }
+  });
 });
 
 describe('changePassword', () => {
@@ -191,6 +236,44 @@ describe('changePassword', () => {
       .put('/api/v1/users/me/password')
       .send({ current_password: VALID_PASSWORD, new_password: NEW_PASSWORD });
     expect(res.status).toBe(401);
+  });
+
+  test('when a change with the right current password races wrong logins that reach the limit, then their lock stands', async () => {
+    for (let round = 0; round < 6; round += 1) {
+      const user = await buildUser(t);
+      const wrongLogin = () =>
+        t.request.post('/api/v1/auth/login').send({ username: user.username, password: 'Wrong-Horse-9' });
+      expect((await wrongLogin()).status).toBe(401);
+      const [changed, ...wrong] = await Promise.all([
+        change(user.auth, { current_password: VALID_PASSWORD, new_password: NEW_PASSWORD }),
+        ...Array.from({ length: 9 }, wrongLogin),
+      ]);
+      expect([204, 423]).toContain(changed.status);
+      if (changed.status === 423) expect(changed.body.error_code).toBe('ACCOUNT_LOCKED');
+      for (const res of wrong) expect([401, 423]).toContain(res.status);
+      // The change resets the count at most once, and at least five failures come after that.
+      expect(await findUserById(t.db, user.id)).toMatchObject({
+        failedLoginCount: 5,
+        lockedUntil: new Date(t.clock.now().getTime() + 15 * 60 * 1000),
+      });
+    }
+  });
+
+  test('when a change races logins and refreshes with the old credentials, then after its 204 no refresh token is live', async () => {
+    for (let round = 0; round < 6; round += 1) {
+      const user = await buildUser(t);
+      const sessions = await Promise.all([1, 2, 3].map(() => login(t, user.username, VALID_PASSWORD)));
+      const results = await Promise.all([
+        change(user.auth, { current_password: VALID_PASSWORD, new_password: NEW_PASSWORD }),
+        ...sessions.map((s) => t.request.post('/api/v1/auth/refresh').send({ refresh_token: s.refresh_token })),
+        ...[1, 2, 3].map(() =>
+          t.request.post('/api/v1/auth/login').send({ username: user.username, password: VALID_PASSWORD }),
+        ),
+      ]);
+      expect(results[0]?.status).toBe(204);
+      for (const res of results.slice(1)) expect([200, 401]).toContain(res.status);
+      expect(await t.db('refresh_tokens').where({ user_id: user.id }).whereNull('revoked_at')).toEqual([]);
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 import type { PageRequest, SortKey } from '../domain/listing';
+import type { Knex } from 'knex';
 import type { DbOrTx } from './database';
 import { likeContains, orderAndPage } from './listing';
 
@@ -93,9 +94,20 @@ export async function insertUser(db: DbOrTx, user: NewUser): Promise<UserRecord>
   return toRecord(row as UserRow);
 }
 
-/** Finds a user by id. */
-export async function findUserById(db: DbOrTx, id: number): Promise<UserRecord | undefined> {
-  const row = (await db('users').select(COLUMNS).where({ id }).first()) as UserRow | undefined;
+/**
+ * Finds a user by id. Inside a transaction `lock` holds the row until it ends: `share` lets other readers lock it too
+ * and makes every update of it wait; `update` also makes other lockers wait (FOR NO KEY UPDATE, so rows referencing
+ * the user can still be inserted).
+ */
+export async function findUserById(
+  db: DbOrTx,
+  id: number,
+  options: { lock?: 'share' | 'update' } = {},
+): Promise<UserRecord | undefined> {
+  const query = db('users').select(COLUMNS).where({ id }).first();
+  if (options.lock === 'share') query.forShare();
+  if (options.lock === 'update') query.forNoKeyUpdate();
+  const row = (await query) as UserRow | undefined;
   return row && toRecord(row);
 }
 
@@ -111,21 +123,25 @@ export async function findUserByLogin(db: DbOrTx, login: string): Promise<UserRe
   return row && toRecord(row);
 }
 
-/** Records a failed login; locks the account until `lockUntil` when this failure reaches `maxFailures`. */
+/**
+ * Records a failed login unless the account is locked at `now`; locks it until `lockUntil` when this failure reaches
+ * `maxFailures`. Undefined when it was locked (or is gone): then nothing is counted, so the count stops at the limit.
+ */
 export async function recordFailedLogin(
   db: DbOrTx,
   id: number,
   now: Date,
   maxFailures: number,
   lockUntil: Date,
-): Promise<UserRecord> {
+): Promise<UserRecord | undefined> {
   // A lock that has run out starts a fresh count, so one more failure does not re-lock at once.
   const count = db.raw(
     'CASE WHEN locked_until IS NOT NULL AND locked_until <= ? THEN 1 ELSE failed_login_count + 1 END',
     [now],
   );
-  const [row] = await db('users')
+  const [row] = (await db('users')
     .where({ id })
+    .andWhere(notLockedAt(now))
     .update({
       failed_login_count: count,
       locked_until: db.raw(
@@ -133,11 +149,15 @@ export async function recordFailedLogin(
         [now, maxFailures, lockUntil],
       ),
     })
-    .returning(COLUMNS);
-  return toRecord(row as UserRow);
+    .returning(COLUMNS)) as UserRow[];
+  return row && toRecord(row);
 }
 
-/** Clears the failed-login count and any lock after a successful login. */
+// No lock in force at `now`: none set, or one that has run out.
+const notLockedAt = (now: Date) => (query: Knex.QueryBuilder) =>
+  query.whereNull('locked_until').orWhere('locked_until', '<=', now);
+
+/** Clears the failed-login count and any lock after a successful login (the caller holds the row locked). */
 export async function clearFailedLogins(db: DbOrTx, id: number): Promise<void> {
   await db('users').where({ id }).update({ failed_login_count: 0, locked_until: null });
 }
@@ -178,7 +198,7 @@ export async function updateUser(
   db: DbOrTx,
   id: number,
   changes: UserChanges,
-  onlyIf: { hashedPassword?: string } = {},
+  onlyIf: { hashedPassword?: string; notLockedAt?: Date } = {},
 ): Promise<UserRecord | undefined> {
   const values: Record<string, unknown> = { updated_at: db.fn.now() };
   for (const [key, column] of Object.entries(CHANGE_COLUMNS)) {
@@ -188,6 +208,7 @@ export async function updateUser(
   const query = db('users').where({ id });
   // A compare-and-set: the update applies only while the stored hash is still the one the caller checked.
   if (onlyIf.hashedPassword !== undefined) query.andWhere({ hashed_password: onlyIf.hashedPassword });
+  if (onlyIf.notLockedAt !== undefined) query.andWhere(notLockedAt(onlyIf.notLockedAt));
   const [row] = (await query.update(values).returning(COLUMNS)) as UserRow[];
   return row && toRecord(row);
 }

@@ -3,6 +3,7 @@ import type { Db } from '../../data-access/database';
 import { insertRefreshToken } from '../../data-access/refresh-tokens-repository';
 import {
   clearFailedLogins,
+  findUserById,
   findUserByLogin,
   recordFailedLogin,
   type UserRecord,
@@ -25,9 +26,17 @@ export async function login(deps: AuthDeps, username: string, password: string):
     throw invalidCredentials();
   }
   if (!(await verifyPasswordWithLockout(deps, user, password))) throw invalidCredentials();
-  if (!user.isActive) throw new AppError('INACTIVE_USER', 'This account is deactivated.');
-  if (user.failedLoginCount > 0 || user.lockedUntil) await clearFailedLogins(deps.db, user.id);
-  return issueTokenPair(deps, user.id, randomUUID());
+  // The password was checked on a row read before bcrypt ran. Locked, the row is read again and stays as read until
+  // the refresh token is stored: a lock set by failures racing this login is not wiped, a password changed or an
+  // account deactivated or deleted meanwhile refuses it, and a change that comes later waits and revokes its token.
+  return deps.db.transaction(async (trx) => {
+    const current = await findUserById(trx, user.id, { lock: 'update' });
+    if (!current || current.hashedPassword !== user.hashedPassword) throw invalidCredentials();
+    assertNotLocked(current, deps.clock.now());
+    if (!current.isActive) throw new AppError('INACTIVE_USER', 'This account is deactivated.');
+    if (current.failedLoginCount > 0 || current.lockedUntil) await clearFailedLogins(trx, user.id);
+    return issueTokenPair({ ...deps, db: trx }, user.id, randomUUID());
+  });
 }
 
 /** Issues an access token and a refresh token of the given family. */
@@ -55,12 +64,15 @@ export async function verifyPasswordWithLockout(deps: AuthDeps, user: UserRecord
   assertNotLocked(user, now);
   if (await verifyPassword(password, user.hashedPassword)) return true;
   const lockUntil = new Date(now.getTime() + deps.config.auth.lockoutSeconds * 1000);
-  const updated = await recordFailedLogin(deps.db, user.id, now, deps.config.auth.maxFailedLogins, lockUntil);
-  assertNotLocked(updated, now);
+  const counted = await recordFailedLogin(deps.db, user.id, now, deps.config.auth.maxFailedLogins, lockUntil);
+  // Not counted: failures racing this one locked the account after it was read, so it is refused as locked.
+  const current = counted ?? (await findUserById(deps.db, user.id));
+  if (current) assertNotLocked(current, now);
   return false;
 }
 
-function assertNotLocked(user: UserRecord, now: Date): void {
+/** Throws ACCOUNT_LOCKED, with the seconds left, while the user's lock is in force at `now`. */
+export function assertNotLocked(user: UserRecord, now: Date): void {
   if (user.lockedUntil && user.lockedUntil > now) {
     const retryAfterSeconds = Math.ceil((user.lockedUntil.getTime() - now.getTime()) / 1000);
     throw new AppError('ACCOUNT_LOCKED', 'Too many failed logins; try again later.', undefined, retryAfterSeconds);

@@ -18,15 +18,17 @@ export async function refreshTokens(deps: AuthDeps, refreshToken: string): Promi
     await revokeFamily(deps, stored.familyId);
     throw invalidRefreshToken();
   }
-  const user = await findUserById(deps.db, stored.userId);
-  if (!user) throw invalidRefreshToken();
-  if (!user.isActive) throw new AppError('INACTIVE_USER', 'This account is deactivated.');
-  // The conditional spend decides a race between two requests with one token: the loser counts as a reuse.
-  const pair = await deps.db.transaction(async (trx) =>
-    (await spendRefreshToken(trx, stored.id, now))
+  const pair = await deps.db.transaction(async (trx) => {
+    // Share-locked until the new token is stored: a password change, deactivation or delete of the user has either
+    // committed (its revocation makes the spend below fail, or the row is gone) or waits, then revokes the new token.
+    const user = await findUserById(trx, stored.userId, { lock: 'share' });
+    if (!user) throw invalidRefreshToken();
+    if (!user.isActive) throw new AppError('INACTIVE_USER', 'This account is deactivated.');
+    // The conditional spend decides a race between two requests with one token: the loser counts as a reuse.
+    return (await spendRefreshToken(trx, stored.id, now))
       ? issueTokenPair({ ...deps, db: trx }, user.id, stored.familyId)
-      : null,
-  );
+      : null;
+  });
   if (!pair) {
     await revokeFamily(deps, stored.familyId);
     throw invalidRefreshToken();

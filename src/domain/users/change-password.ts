@@ -1,7 +1,7 @@
 import { revokeUserRefreshTokens } from '../../data-access/refresh-tokens-repository';
 import { findUserById, updateUser } from '../../data-access/users-repository';
 import { AppError } from '../../lib/errors';
-import { verifyPasswordWithLockout, type AuthDeps } from '../auth/login';
+import { assertNotLocked, verifyPasswordWithLockout, type AuthDeps } from '../auth/login';
 import { assertPasswordPolicy, hashPassword } from './passwords';
 
 /**
@@ -21,18 +21,22 @@ export async function changePassword(
   const hashedPassword = await hashPassword(newPassword, deps.config.auth.bcryptRounds);
   const now = deps.clock.now();
   // Only over the hash just verified: of concurrent changes with the same current password exactly one applies, and
-  // the others find the password already changed, as if they had sent a wrong one.
+  // the others find the password already changed, as if they had sent a wrong one. Only while no lock is in force
+  // either: failures racing this change may have locked the account since it was read, and that lock stands.
   const changed = await deps.db.transaction(async (trx) => {
     const updated = await updateUser(
       trx,
       userId,
       { hashedPassword, passwordChangedAt: now, failedLoginCount: 0, lockedUntil: null },
-      { hashedPassword: user.hashedPassword },
+      { hashedPassword: user.hashedPassword, notLockedAt: now },
     );
     if (updated) await revokeUserRefreshTokens(trx, userId, now);
     return updated !== undefined;
   });
-  if (!changed) throw incorrectCurrentPassword();
+  if (changed) return;
+  const current = await findUserById(deps.db, userId);
+  if (current) assertNotLocked(current, now);
+  throw incorrectCurrentPassword();
 }
 
 const incorrectCurrentPassword = () =>
