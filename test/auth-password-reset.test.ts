@@ -85,6 +85,20 @@ describe('requestPasswordReset', () => {
       await failing.close();
     }
   });
+
+  test('when three resets are requested at once, then exactly one emailed link works', async () => {
+    // Rounds, because only some interleavings run the requests' invalidations before any of them commits.
+    for (let round = 0; round < 4; round += 1) {
+      const user = await buildUser(t);
+      const accepted = await Promise.all([1, 2, 3].map(() => requestReset(user.email)));
+      expect(accepted.map((r) => r.status)).toEqual([202, 202, 202]);
+      const tokens = await Promise.all([1, 2, 3].map((n) => resetTokenFor(t, user.email, n)));
+      expect(await t.db('password_reset_tokens').where({ user_id: user.id }).whereNull('used_at')).toHaveLength(1);
+      const confirmed = [];
+      for (const token of tokens) confirmed.push((await confirm(token)).status);
+      expect(confirmed.sort()).toEqual([204, 400, 400]);
+    }
+  });
 });
 
 describe('confirmPasswordReset', () => {
@@ -165,6 +179,51 @@ describe('confirmPasswordReset', () => {
       .send('{"token": ');
     expect(res.status).toBe(400);
     expect(res.body.error_code).toBe('MALFORMED_JSON');
+  });
+
+  test('when one token is confirmed three times at once, then exactly one is 204 and only its password logs in', async () => {
+    for (let round = 0; round < 4; round += 1) {
+      const user = await buildUser(t);
+      await requestReset(user.email);
+      const token = await resetTokenFor(t, user.email);
+      const passwords = ['Racing-Reset-One-1', 'Racing-Reset-Two-2', 'Racing-Reset-Three-3'];
+      const results = await Promise.all(passwords.map((password) => confirm(token, password)));
+      const statuses = results.map((r) => r.status);
+      expect(statuses.filter((s) => s === 204)).toHaveLength(1);
+      for (const res of results.filter((r) => r.status !== 204)) {
+        expect({ status: res.status, error_code: res.body.error_code }).toEqual({
+          status: 400,
+          error_code: 'INVALID_RESET_TOKEN',
+        });
+      }
+      const winner = passwords[statuses.indexOf(204)];
+      const logins = await Promise.all([VALID_PASSWORD, ...passwords].map((p) => loginStatus(user.username, p)));
+      expect(logins).toEqual([VALID_PASSWORD, ...passwords].map((p) => (p === winner ? 200 : 401)));
+    }
+  });
+
+  test('when a reset is confirmed while the user changes their password, then the reset applies and only its password logs in', async () => {
+    for (let round = 0; round < 4; round += 1) {
+      const user = await buildUser(t);
+      await requestReset(user.email);
+      const token = await resetTokenFor(t, user.email);
+      const [reset, changed] = await Promise.all([
+        confirm(token, NEW_PASSWORD),
+        t.request
+          .put('/api/v1/users/me/password')
+          .set(user.auth)
+          .send({ current_password: VALID_PASSWORD, new_password: 'Changed-Horse-12' }),
+      ]);
+      expect(reset.status).toBe(204);
+      // A change that came first is overridden by the reset; one that came after finds the password already reset
+      // (422) or its access token outdated by it (401).
+      expect([204, 401, 422]).toContain(changed.status);
+      const logins = await Promise.all(
+        [VALID_PASSWORD, 'Changed-Horse-12', NEW_PASSWORD].map((p) => loginStatus(user.username, p)),
+      );
+      expect(logins).toEqual([401, 401, 200]);
+      expect(await t.db('password_reset_tokens').where({ user_id: user.id }).whereNull('used_at')).toEqual([]);
+    }
   });
 });
 

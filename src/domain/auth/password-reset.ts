@@ -7,7 +7,7 @@ import {
   isResetTokenUsable,
 } from '../../data-access/password-reset-tokens-repository';
 import { revokeUserRefreshTokens } from '../../data-access/refresh-tokens-repository';
-import { findUserByEmail, updateUser } from '../../data-access/users-repository';
+import { findUserByEmail, findUserById, updateUser } from '../../data-access/users-repository';
 import type { Clock } from '../../lib/clock';
 import type { Config } from '../../lib/config';
 import { AppError } from '../../lib/errors';
@@ -23,14 +23,20 @@ export async function requestPasswordReset(deps: ResetDeps, email: string): Prom
   if (!user || !user.isActive) return;
   const now = deps.clock.now();
   const token = randomBytes(32).toString('base64url');
-  await deps.db.transaction(async (trx) => {
+  const issued = await deps.db.transaction(async (trx) => {
+    // Requests for one user take turns here, so each one's invalidation sees the token of the one before it and only
+    // the newest link works; unlocked, two at once would each keep their own token.
+    const current = await findUserById(trx, user.id, { lock: 'update' });
+    if (!current?.isActive) return false;
     await invalidateUserResetTokens(trx, user.id, now);
     await insertResetToken(trx, {
       userId: user.id,
       tokenHash: hashToken(token),
       expiresAt: new Date(now.getTime() + deps.config.auth.resetTokenTtlSeconds * 1000),
     });
+    return true;
   });
+  if (!issued) return;
   const link = deps.config.mail.resetUrlTemplate.replace('{token}', token);
   const minutes = Math.round(deps.config.auth.resetTokenTtlSeconds / 60);
   await deps.mailer.send({
