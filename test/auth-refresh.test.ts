@@ -61,15 +61,21 @@ describe('refreshToken', () => {
     expect((await refresh(other.refresh_token)).status).toBe(200);
   });
 
-  test('when two requests race with one refresh token, then one wins and the reuse revokes the family', async () => {
-    const user = await buildUser(t);
-    const first = await login(t, user.username, VALID_PASSWORD);
-    const results = await Promise.all([refresh(first.refresh_token), refresh(first.refresh_token)]);
-    expect(results.map((r) => r.status).sort()).toEqual([200, 401]);
-    const winner = results.find((r) => r.status === 200)?.body;
-    expect((await refresh(winner.refresh_token)).status).toBe(401);
-    const family = await t.db('refresh_tokens').where({ user_id: user.id });
-    expect(family.every((row) => row.revoked_at !== null)).toBe(true);
+  test('when requests race with one refresh token, then exactly one wins and the reuse revokes the family', async () => {
+    for (let round = 0; round < 6; round += 1) {
+      const user = await buildUser(t);
+      const first = await login(t, user.username, VALID_PASSWORD);
+      const results = await Promise.all([1, 2, 3].map(() => refresh(first.refresh_token)));
+      expect(results.map((r) => r.status).sort()).toEqual([200, 401, 401]);
+      for (const res of results.filter((r) => r.status === 401)) {
+        expect(res.body.error_code).toBe('INVALID_REFRESH_TOKEN');
+      }
+      const winner = results.find((r) => r.status === 200)?.body;
+      expect((await refresh(winner.refresh_token)).status).toBe(401);
+      const family = await t.db('refresh_tokens').where({ user_id: user.id });
+      expect(family).toHaveLength(2);
+      expect(family.every((row) => row.revoked_at !== null)).toBe(true);
+    }
   });
 
   test('when logout races a refresh of the same token, then after the 204 no token of the family refreshes', async () => {

@@ -254,7 +254,7 @@ describe('createOrder with an Idempotency-Key', () => {
       Array.from({ length: 5 }, () => order(buyer.auth, [{ product_id: product.id, quantity: 1 }], key)),
     );
     expect(results.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
-    expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
+    expect(new Set(results.map((r) => JSON.stringify(r.body))).size).toBe(1);
     expect(results.filter((r) => r.headers['idempotent-replayed'] === 'true')).toHaveLength(4);
     expect(await ordersOf(buyer.id)).toEqual([{ n: 1 }]);
     expect(await stockOf(product.id)).toBe(9);
@@ -295,6 +295,32 @@ describe('createOrder with an Idempotency-Key', () => {
     expect(after.body.id).not.toBe(first.body.id);
     expect(after.headers['idempotent-replayed']).toBeUndefined();
     expect(await stockOf(product.id)).toBe(3);
+  });
+
+  test('when requests with one key and two different bodies race, then one body is ordered once and the other is 409', async () => {
+    const buyer = await buildUser(t);
+    for (let round = 0; round < 4; round += 1) {
+      const product = await buildProduct(t, { stock: 20 });
+      const key = unique('key');
+      const bodies = [1, 2, 1, 2, 1, 2].map((quantity) => [{ product_id: product.id, quantity }]);
+      const results = await Promise.all(bodies.map((items) => order(buyer.auth, items, key)));
+      const won = results.filter((r) => r.status === 201);
+      const lost = results.filter((r) => r.status !== 201);
+      // The first claim decides the body: its three requests answer one order, the other three are refused.
+      expect([won.length, lost.length]).toEqual([3, 3]);
+      expect(new Set(won.map((r) => JSON.stringify(r.body))).size).toBe(1);
+      expect(won.filter((r) => r.headers['idempotent-replayed'] === 'true')).toHaveLength(2);
+      for (const res of lost) {
+        expect({ status: res.status, error_code: res.body.error_code }).toEqual({
+          status: 409,
+          error_code: 'IDEMPOTENCY_KEY_REUSED',
+        });
+      }
+      const quantity = won[0]?.body.items[0].quantity as number;
+      expect(bodies.filter((_, i) => results[i]?.status === 201).every((b) => b[0]?.quantity === quantity)).toBe(true);
+      expect(await t.db('orders').where({ user_id: buyer.id, id: won[0]?.body.id })).toHaveLength(1);
+      expect(await stockOf(product.id)).toBe(20 - quantity);
+    }
   });
 });
 

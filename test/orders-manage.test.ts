@@ -226,6 +226,26 @@ describe('cancelOrder', () => {
     expect((await t.request.post('/api/v1/orders/1/cancel').set(inactive.auth)).status).toBe(403);
     expect((await t.request.post('/api/v1/orders/0/cancel').set(admin.auth)).status).toBe(422);
   });
+
+  test('when one order is cancelled four times at once, then one is 200, the rest 409 and stock comes back once', async () => {
+    const buyer = await buildUser(t);
+    for (let round = 0; round < 5; round += 1) {
+      const product = await buildProduct(t, { stock: 5 });
+      const placed = await placeOrder(buyer, [{ productId: product.id, quantity: 3 }]);
+      const results = await Promise.all([
+        t.request.post(`/api/v1/orders/${placed.id}/cancel`).set(buyer.auth),
+        t.request.post(`/api/v1/orders/${placed.id}/cancel`).set(buyer.auth),
+        t.request.post(`/api/v1/orders/${placed.id}/cancel`).set(admin.auth),
+        setStatus(placed.id, 'cancelled'),
+      ]);
+      expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409, 409]);
+      for (const res of results.filter((r) => r.status === 409)) {
+        expect(res.body.error_code).toBe('INVALID_STATUS_TRANSITION');
+      }
+      expect(await statusInDb(placed.id)).toBe('cancelled');
+      expect(await stockOf(product.id)).toBe(5);
+    }
+  });
 });
 
 describe('updateOrderStatus', () => {
@@ -288,6 +308,25 @@ describe('updateOrderStatus', () => {
 
   test('when the body is broken, of the wrong type or too large, then it is 400, 415 or 413', async () => {
     await expectBodyErrors(t, 'patch', '/api/v1/orders/1', admin.auth);
+  });
+
+  test('when a cancel races shipping a paid order, then exactly one applies and stock comes back only if it was cancelled', async () => {
+    const buyer = await buildUser(t);
+    for (let round = 0; round < 5; round += 1) {
+      const product = await buildProduct(t, { stock: 6 });
+      const placed = await placeOrder(buyer, [{ productId: product.id, quantity: 2 }]);
+      expect((await setStatus(placed.id, 'paid')).status).toBe(200);
+      const [cancelled, shipped] = await Promise.all([
+        t.request.post(`/api/v1/orders/${placed.id}/cancel`).set(buyer.auth),
+        setStatus(placed.id, 'shipped'),
+      ]);
+      expect([cancelled.status, shipped.status].sort()).toEqual([200, 409]);
+      const loser = cancelled.status === 409 ? cancelled : shipped;
+      expect(loser.body.error_code).toBe('INVALID_STATUS_TRANSITION');
+      const final = cancelled.status === 200 ? 'cancelled' : 'shipped';
+      expect(await statusInDb(placed.id)).toBe(final);
+      expect(await stockOf(product.id)).toBe(final === 'cancelled' ? 6 : 4);
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import { findUserById } from '../src/data-access/users-repository';
-import { buildUser } from './support/factories';
+import { buildUser, type TestUser } from './support/factories';
 import { startIsolatedTestApp } from './support/identity';
 import type { TestApp } from './support/test-app';
 
@@ -11,6 +11,8 @@ beforeEach(async () => {
 afterEach(async () => {
   await t.close();
 });
+
+type Removal = (u: TestUser) => ReturnType<TestApp['request']['delete']>;
 
 const activeSuperusers = async () =>
   (await t.db('users').where({ is_superuser: true, is_active: true }).select('id')).map((row) => Number(row.id));
@@ -69,5 +71,27 @@ describe('the last active superuser', () => {
       t.request.delete(`/api/v1/users/${first.id}`).set(second.auth),
     ]);
     expect(await activeSuperusers()).toHaveLength(1);
+  });
+
+  test('when two superusers demote, deactivate or delete themselves at once, then one succeeds, the other is 409 LAST_SUPERUSER', async () => {
+    const removals = [
+      (u: TestUser) => t.request.patch(`/api/v1/users/${u.id}`).set(u.auth).send({ is_superuser: false }),
+      (u: TestUser) => t.request.patch(`/api/v1/users/${u.id}`).set(u.auth).send({ is_active: false }),
+      (u: TestUser) => t.request.delete('/api/v1/users/me').set(u.auth),
+    ];
+    let survivor = await buildUser(t, { isSuperuser: true });
+    // Rounds: each pairs the survivor of the last with a new superuser, and mixes the ways of leaving.
+    for (let round = 0; round < 6; round += 1) {
+      const other = await buildUser(t, { isSuperuser: true });
+      const pair = [survivor, other];
+      const results = await Promise.all(pair.map((u, i) => (removals[(round + i) % 3] as Removal)(u)));
+      const statuses = results.map((r) => r.status);
+      expect(statuses.filter((s) => s === 409)).toHaveLength(1);
+      expect(statuses.filter((s) => s === 200 || s === 204)).toHaveLength(1);
+      expect(results.find((r) => r.status === 409)?.body.error_code).toBe('LAST_SUPERUSER');
+      const left = pair[statuses.indexOf(409)] as TestUser;
+      expect(await activeSuperusers()).toEqual([left.id]);
+      survivor = left;
+    }
   });
 });

@@ -40,6 +40,8 @@ export async function getOrder(deps: Deps, actor: Actor, id: number): Promise<Or
  */
 export async function changeOrderStatus(deps: Deps, actor: Actor, id: number, to: OrderStatus): Promise<OrderRecord> {
   return deps.db.transaction(async (tx) => {
+    // Racing changes take turns on the row lock and the later one reads the status the earlier one set, so an order
+    // is cancelled, and restocked, at most once.
     const order = visible(actor, await findOrderById(tx, id, { forUpdate: true }));
     assertTransition(order.status, to);
     await setOrderStatus(tx, id, to);

@@ -33,6 +33,7 @@ export async function updateUser(deps: UserDeps, userId: number, changes: AdminC
   const row: UserChanges = { ...rest, email: email?.toLowerCase() };
   if (hashedPassword)
     Object.assign(row, { hashedPassword, passwordChangedAt: now, failedLoginCount: 0, lockedUntil: null });
+  // Nothing is read before the email or username is written: the unique indexes decide racing claims (409 below).
   try {
     return await deps.db.transaction(async (trx) => {
       if (changes.isActive === false || changes.isSuperuser === false) await assertNotLastSuperuser(trx, userId);
