@@ -66,7 +66,14 @@ export function createDatabase(database: Config['database'], logger?: Logger): D
  * both insert that row, and with two rows knex's own lock reports "already locked" for ever.
  */
 export async function migrateLatest(db: Db, attempts = 240): Promise<void> {
-  const connection = (db.client as { config: Knex.Config }).config.connection as pg.ClientConfig;
+  const configured = (db.client as { config: Knex.Config }).config.connection;
+  if (typeof configured === 'function') {
+    // PGlite starts (and creates a new data directory) inside the pool's only connection, which the pool gives up
+    // on after 30 s; a busy machine can take longer to create one, so wait for the engine here, without a limit.
+    await (configured() as unknown as { pglite: PGlite }).pglite.waitReady;
+    return migrateWithRetries(db, attempts);
+  }
+  const connection = configured as pg.ClientConfig;
   if (typeof connection !== 'object' || connection.connectionString === undefined)
     return migrateWithRetries(db, attempts);
   // Its own connection, outside the pool: the pool may hold a single connection, which the migration needs.
