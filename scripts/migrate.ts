@@ -1,5 +1,6 @@
 import 'dotenv/config';
 import { migrationSource } from '../db/migrations';
+import { DataDirInUseError } from '../src/data-access/data-dir-lock';
 import { createDatabase, migrateLatest } from '../src/data-access/database';
 import { ConfigError, loadConfig } from '../src/lib/config';
 
@@ -17,6 +18,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? err.message : err);
+  console.error(err instanceof ConfigError || err instanceof DataDirInUseError ? err.message : err);
   process.exit(1);
 });

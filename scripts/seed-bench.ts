@@ -2,6 +2,7 @@ import 'dotenv/config';
 import { randomBytes } from 'node:crypto';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Knex } from 'knex';
+import { DataDirInUseError } from '../src/data-access/data-dir-lock';
 import { createDatabase, migrateLatest } from '../src/data-access/database';
 import { hashPassword } from '../src/domain/users/passwords';
 import { ConfigError, loadConfig } from '../src/lib/config';
@@ -149,6 +150,6 @@ async function insertOrders(
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? err.message : err);
+  console.error(err instanceof ConfigError || err instanceof DataDirInUseError ? err.message : err);
   process.exit(1);
 });

@@ -1,5 +1,6 @@
 import 'dotenv/config';
 import { seeds } from '../db/seeds';
+import { DataDirInUseError } from '../src/data-access/data-dir-lock';
 import { createDatabase, migrateLatest } from '../src/data-access/database';
 import { ConfigError, loadConfig } from '../src/lib/config';
 import { createLogger } from '../src/lib/logger';
@@ -21,6 +22,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? err.message : err);
+  console.error(err instanceof ConfigError || err instanceof DataDirInUseError ? err.message : err);
   process.exit(1);
 });

@@ -3,6 +3,7 @@ import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import v8 from 'node:v8';
+import { DataDirInUseError } from './data-access/data-dir-lock';
 import { createDatabase, migrateLatest } from './data-access/database';
 import { createApp, createHttpServer } from './http/app';
 import { systemClock } from './lib/clock';
@@ -116,6 +117,6 @@ function superviseWorkers(config: Config, logger: Logger): void {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? err.message : err);
+  console.error(err instanceof ConfigError || err instanceof DataDirInUseError ? err.message : err);
   process.exit(1);
 });

@@ -95,6 +95,15 @@ describe('configuration', () => {
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['DATABASE_URL', 'PORT', 'VALIDATE_RESPONSES']);
   });
 
+  test('when WEB_CONCURRENCY asks for several workers on the embedded database, then start-up is refused', () => {
+    const refused = ['WEB_CONCURRENCY: needs DATABASE_URL: the embedded database belongs to one process'];
+    expect(problemsOf({ WEB_CONCURRENCY: '2', DATA_DIR: devDir() })).toEqual(refused);
+    expect(problemsOf({ WEB_CONCURRENCY: 'auto', DATA_DIR: devDir() })).toEqual(refused);
+    expect(
+      loadConfig({ WEB_CONCURRENCY: '2', DATABASE_URL: 'postgres://u@h:5432/db', DATA_DIR: devDir() }).webConcurrency,
+    ).toBe(2);
+  });
+
   test('when the pool minimum exceeds the maximum, then start-up is refused', () => {
     expect(problemsOf({ DB_POOL_MIN: '5', DB_POOL_MAX: '2' })).toEqual(['DB_POOL_MIN: must not exceed DB_POOL_MAX']);
   });

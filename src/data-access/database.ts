@@ -5,6 +5,7 @@ import knex, { type Knex } from 'knex';
 import pg from 'pg';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
+import { lockDataDir, type DataDirLock } from './data-dir-lock';
 import { migrationSource } from '../../db/migrations';
 
 // The embedded engine loads only when it is used: its packages are a noticeable share of a PostgreSQL start-up.
@@ -25,7 +26,10 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 export type Db = Knex;
 export type DbOrTx = Knex | Knex.Transaction;
 
-/** Opens the configured database: PostgreSQL through pg, or embedded PGlite (in memory when dataDir is ':memory:'). */
+/**
+ * Opens the configured database: PostgreSQL through pg, or embedded PGlite (in memory when dataDir is ':memory:'),
+ * whose data directory this process then holds until destroy() (DataDirInUseError when another holds it).
+ */
 export function createDatabase(database: Config['database'], logger?: Logger): Db {
   // Without a logger of ours knex prints pool errors (e.g. a refused connection) straight to the console.
   const log = logger && {
@@ -49,15 +53,41 @@ export function createDatabase(database: Config['database'], logger?: Logger): D
     });
   }
   const dataDir = database.dataDir === ':memory:' ? undefined : path.resolve(database.dataDir);
-  if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
+  if (!dataDir) return openPglite(undefined, log);
+  fs.mkdirSync(dataDir, { recursive: true });
+  // PGlite has no locking of its own: a second process on the same directory would write over this one's data.
+  const lock = lockDataDir(dataDir);
+  try {
+    return openPglite(dataDir, log, lock);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+function openPglite(dataDir: string | undefined, log: Knex.Config['log'], lock?: DataDirLock): Db {
   const { PGlite: Engine, pg_trgm, ClientPgLite } = loadPglite();
   const pglite = new Engine({ dataDir, extensions: { pg_trgm } });
-  return knex({
+  const db = knex({
     log,
     client: ClientPgLite,
     dialect: 'postgres',
     connection: () => ({ pglite }) as object,
   });
+  if (!lock) return db;
+  // The directory is free again once the engine is closed (knex closes it only if a query ever ran). knex's own
+  // destroy is read-only and calls the client's.
+  const client = db.client as { destroy: () => Promise<void> };
+  const destroy = client.destroy.bind(client);
+  client.destroy = async () => {
+    try {
+      await destroy();
+      if (!pglite.closed) await pglite.close();
+    } finally {
+      lock.release();
+    }
+  };
+  return db;
 }
 
 /**

@@ -9,8 +9,13 @@ export type ServerProcess = { child: ChildProcess; output: () => string; exited:
 
 /** Starts `src/server.ts` in a child process with only the given environment (plus PATH), capturing its output. */
 export function startServer(env: Record<string, string>): ServerProcess {
+  return startProcess('src/server.ts', env);
+}
+
+/** Starts a TypeScript entry point of this repository (a server or a script) like `startServer` does. */
+export function startProcess(entry: string, env: Record<string, string>): ServerProcess {
   let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
