@@ -46,7 +46,9 @@ export function createDatabase(database: Config['database'], logger?: Logger): D
       connection: {
         connectionString: database.url,
         connectionTimeoutMillis: database.connectTimeoutMs,
-        statement_timeout: database.statementTimeoutMs,
+        // A startup parameter, so it holds for this pool's sessions only. 0 sends none and the server's setting for
+        // the role applies: the way behind PgBouncer in transaction mode, which refuses the parameter (README).
+        ...(database.statementTimeoutMs > 0 ? { statement_timeout: database.statementTimeoutMs } : {}),
       },
       pool: { min: database.poolMin, max: database.poolMax },
       acquireConnectionTimeout: database.connectTimeoutMs,
@@ -111,17 +113,39 @@ export async function migrateLatest(db: Db, attempts = 240): Promise<void> {
     connectionString: connection.connectionString,
     connectionTimeoutMillis: connection.connectionTimeoutMillis,
   });
+  // A connection lost while migrations run surfaces as the failed commit below, not as an unhandled event.
+  lock.on('error', () => {});
   await lock.connect();
   try {
-    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await takeMigrationLock(lock);
     await migrateWithRetries(db, attempts);
+    await lock.query('commit');
   } finally {
+    // Ending the connection rolls back a transaction still open (PgBouncer closes that server connection), which
+    // releases the lock.
     await lock.end();
   }
 }
 
-// Any fixed number of this application's own; the lock ends with the session that holds it.
+// Any fixed number of this application's own.
 const MIGRATION_LOCK_KEY = 727_001;
+
+/**
+ * Takes the migration lock in a transaction left open on `lock`. A transaction-level lock, because through PgBouncer
+ * in transaction mode a session lock would stay with the server connection, which the pooler hands to other clients.
+ * While another instance holds it, each try commits and waits, so no pooled server connection is held while waiting.
+ */
+async function takeMigrationLock(lock: pg.Client): Promise<void> {
+  for (;;) {
+    await lock.query('begin');
+    const { rows } = await lock.query<{ locked: boolean }>('select pg_try_advisory_xact_lock($1) as locked', [
+      MIGRATION_LOCK_KEY,
+    ]);
+    if (rows[0]?.locked) return;
+    await lock.query('commit');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
 
 async function migrateWithRetries(db: Db, attempts: number): Promise<void> {
   for (let attempt = 1; ; attempt++) {

@@ -1,5 +1,6 @@
 import { createDatabase, migrateLatest } from '../../src/data-access/database';
 import { startContractCoverage } from './contract-coverage';
+import { statementTimeoutMs } from './pooler';
 
 /**
  * Starts the run's contract coverage record, then migrates the shared PostgreSQL test database once; embedded runs
@@ -14,7 +15,7 @@ export default async function globalSetup(): Promise<void> {
     url,
     poolMin: 0,
     poolMax: 1,
-    statementTimeoutMs: 60_000,
+    statementTimeoutMs: statementTimeoutMs(60_000),
     connectTimeoutMs: 5_000,
   });
   try {

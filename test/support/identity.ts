@@ -1,5 +1,6 @@
 import { createDatabase, migrateLatest } from '../../src/data-access/database';
 import type { AppDeps } from '../../src/http/deps';
+import { statementTimeoutMs } from './pooler';
 import { startTestApp, unique, type TestApp } from './test-app';
 
 export type Tokens = { access_token: string; refresh_token: string };
@@ -48,7 +49,7 @@ const connect = (url: string) =>
     url,
     poolMin: 0,
     poolMax: 1,
-    statementTimeoutMs: 30_000,
+    statementTimeoutMs: statementTimeoutMs(30_000),
     connectTimeoutMs: 5_000,
   });
 

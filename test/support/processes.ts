@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import pg from 'pg';
+import { throughPooler } from './pooler';
 import { unique } from './test-app';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -12,12 +13,22 @@ export function startServer(env: Record<string, string>): ServerProcess {
   return startProcess('src/server.ts', env);
 }
 
-/** Starts a TypeScript entry point of this repository (a server or a script) like `startServer` does. */
+/**
+ * Starts a TypeScript entry point in a child process with only the given environment (plus PATH, and no statement
+ * timeout of its own behind the pooler), capturing its output.
+ */
 export function startProcess(entry: string, env: Record<string, string>): ServerProcess {
   let output = '';
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', HOST: '127.0.0.1', PORT: '0', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      LOG_FORMAT: 'json',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      ...(throughPooler ? { DB_STATEMENT_TIMEOUT_MS: '0' } : {}),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -48,22 +59,37 @@ export async function waitForPort(server: ServerProcess): Promise<number> {
 
 const ADMIN_URL = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-/** Creates a throwaway PostgreSQL database for tests that need one server shared by several processes. */
-export async function createScratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+/**
+ * Creates a throwaway PostgreSQL database for tests that need one server shared by several processes. It is created
+ * and dropped over ADMIN_URL; `url` reaches it the way TEST_DATABASE_URL goes (through the pooler when that does).
+ */
+export async function createScratchDatabase(): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
   const name = unique('scratch').toLowerCase();
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(ADMIN_URL);
+  await adminQuery(`CREATE DATABASE ${name}`);
+  const url = new URL(process.env.TEST_DATABASE_URL ?? ADMIN_URL);
   url.pathname = `/${name}`;
   return {
+    name,
     url: url.toString(),
     drop: async () => {
-      const client = new pg.Client({ connectionString: ADMIN_URL });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
+      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
+}
+
+/** Runs one statement on PostgreSQL directly (ADMIN_URL, never through a pooler), optionally in another database. */
+export async function adminQuery<Row extends object = Record<string, unknown>>(
+  sql: string,
+  values: unknown[] = [],
+  database?: string,
+): Promise<Row[]> {
+  const url = new URL(ADMIN_URL);
+  if (database) url.pathname = `/${database}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    return (await client.query<Row>(sql, values)).rows;
+  } finally {
+    await client.end();
+  }
 }

@@ -9,6 +9,7 @@ import { loadConfig, type Config } from '../../src/lib/config';
 import { createLogger } from '../../src/lib/logger';
 import type { Clock } from '../../src/lib/clock';
 import { recordContractCoverage } from './contract-coverage';
+import { throughPooler } from './pooler';
 
 /** A winston transport that keeps every log entry in memory, so tests can read what was logged. */
 export class MemoryTransport extends Transport {
@@ -46,6 +47,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     // High enough that no suite trips it by accident; the rate limit tests lower it.
     AUTH_RATE_LIMIT_PER_MINUTE: '100000',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl, DB_POOL_MIN: '0' } : {}),
+    ...(databaseUrl && throughPooler ? { DB_STATEMENT_TIMEOUT_MS: '0' } : {}),
     ...env,
   });
 }
