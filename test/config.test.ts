@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import dotenv from 'dotenv';
-import { ConfigError, loadConfig } from '../src/lib/config';
+import { ConfigError, loadConfig, withoutPassword } from '../src/lib/config';
 
 // Development configurations keep a signing key in DATA_DIR: each test gets its own directory.
 const devDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'config-test-'));
@@ -106,6 +106,25 @@ describe('configuration', () => {
 
   test('when the pool minimum exceeds the maximum, then start-up is refused', () => {
     expect(problemsOf({ DB_POOL_MIN: '5', DB_POOL_MAX: '2' })).toEqual(['DB_POOL_MIN: must not exceed DB_POOL_MAX']);
+  });
+
+  test('when SHUTDOWN_DELAY_MS is not set, then production keeps accepting for 5 s after a signal and development not at all', () => {
+    expect(loadConfig({ NODE_ENV: 'production', SECRET_KEY: STRONG_SECRET }).shutdownDelayMs).toBe(5_000);
+    expect(loadConfig({ NODE_ENV: 'test' }).shutdownDelayMs).toBe(0);
+    expect(loadConfig({ NODE_ENV: 'development', DATA_DIR: devDir() }).shutdownDelayMs).toBe(0);
+    expect(loadConfig({ NODE_ENV: 'test', SHUTDOWN_DELAY_MS: '1500' }).shutdownDelayMs).toBe(1_500);
+    expect(problemsOf({ NODE_ENV: 'test', SHUTDOWN_DELAY_MS: '-1' })[0]).toMatch(/^SHUTDOWN_DELAY_MS: /);
+  });
+});
+
+describe('URLs in messages', () => {
+  test('when a URL holds a password, then withoutPassword shows everything else and *** for the password', () => {
+    expect(withoutPassword('postgres://app:s3cret@db.internal:5432/shop?sslmode=require')).toBe(
+      'postgres://app:***@db.internal:5432/shop?sslmode=require',
+    );
+    expect(withoutPassword('postgres://app@db/shop?password=s3cret')).toBe('postgres://app@db/shop?password=***');
+    expect(withoutPassword('postgres://app@db/shop')).toBe('postgres://app@db/shop');
+    expect(withoutPassword('not a url s3cret')).not.toContain('s3cret');
   });
 });
 

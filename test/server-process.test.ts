@@ -1,13 +1,109 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { VALID_PASSWORD } from './support/factories';
-import { createScratchDatabase, startServer, waitForOutput, waitForPort } from './support/processes';
+import {
+  createScratchDatabase,
+  freePort,
+  request,
+  startServer,
+  waitForOutput,
+  waitForPort,
+  type Reply,
+  type ServerProcess,
+} from './support/processes';
+import { unique } from './support/test-app';
 
 // Child processes start slowly on a loaded 2-core CI machine.
 jest.setTimeout(90_000);
 
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'api-data-'));
+const SECRET = 'hunter2-not-for-logs';
+// Far longer than a drain should take, so a drain that waits for it is plain to see.
+const SHUTDOWN_TIMEOUT_MS = '30000';
+const DRAIN_DELAY_MS = 3_000;
+// NODE_ENV=test: no validator warm-up in the background, which on a busy machine can hold the event loop for longer
+// than the delay and leave the clients' connections unaccepted when the listener closes.
+// A generous READINESS_TIMEOUT_MS: the probe's database ping must not time out on a busy machine before the signal.
+const DRAIN_ENV = {
+  NODE_ENV: 'test',
+  SHUTDOWN_DELAY_MS: String(DRAIN_DELAY_MS),
+  SHUTDOWN_TIMEOUT_MS,
+  READINESS_TIMEOUT_MS: '10000',
+};
+
+/** Start-up failed with exactly one line of its own saying `message`, and no stack trace. */
+function expectOneLineFailure(output: string, message: string) {
+  const lines = output.split('\n').filter((line) => line.includes(message));
+  expect(lines).toHaveLength(1);
+  expect(output).not.toMatch(/^\s+at /m);
+}
+
+type Outcome = { path: string; sentWhileDraining: boolean; reply?: Reply; error?: string };
+
+/**
+ * Clients that each send requests one after another, on keep-alive connections or one connection per request,
+ * until one of them is sent after the drain began (or a deadline passes).
+ */
+async function client(url: string, keepAlive: boolean, draining: () => boolean, sent: { count: number }) {
+  const agent = new http.Agent({ keepAlive, maxSockets: 1 });
+  const outcomes: Outcome[] = [];
+  const deadline = Date.now() + 20_000;
+  try {
+    while (Date.now() < deadline && !outcomes.some((o) => o.sentWhileDraining)) {
+      const sentWhileDraining = draining();
+      sent.count++;
+      try {
+        outcomes.push({ path: new URL(url).pathname, sentWhileDraining, reply: await request(url, { agent }) });
+      } catch (err) {
+        outcomes.push({ path: new URL(url).pathname, sentWhileDraining, error: String((err as Error).message) });
+        break;
+      }
+    }
+  } finally {
+    agent.destroy();
+  }
+  return outcomes;
+}
+
+/** Sends SIGTERM in the middle of steady traffic, then checks every reply and how soon the process exited. */
+async function drainUnderLoad(server: ServerProcess, base: string, processes: number) {
+  // Once the test has read the drain line of every serving process, each request it sends is sent while draining.
+  const draining = () => (server.output().match(/SIGTERM received: draining/g) ?? []).length >= processes;
+  const readyBy = Date.now() + 30_000;
+  while ((await request(`${base}/health/ready`, { agent: new http.Agent() })).status !== 200) {
+    if (Date.now() > readyBy) throw new Error(`never ready:\n${server.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const sent = { count: 0 };
+  const clients = [
+    ...Array.from({ length: 16 }, () => client(`${base}/health`, true, draining, sent)),
+    ...Array.from({ length: 4 }, () => client(`${base}/health`, false, draining, sent)),
+    client(`${base}/health/ready`, true, draining, sent),
+    client(`${base}/health/ready`, false, draining, sent),
+  ];
+  const deadline = Date.now() + 10_000;
+  while (sent.count < 200 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+  const signalledAt = Date.now();
+  server.child.kill('SIGTERM');
+  const outcomes = (await Promise.all(clients)).flat();
+  const code = await server.exited;
+  const exitedAfter = Date.now() - signalledAt;
+
+  expect(outcomes.filter((o) => o.error)).toEqual([]);
+  expect(outcomes.filter((o) => o.path === '/health' && o.reply?.status !== 200)).toEqual([]);
+  expect(outcomes.filter((o) => o.path === '/health/ready' && ![200, 503].includes(o.reply?.status ?? 0))).toEqual([]);
+  const whileDraining = outcomes.filter((o) => o.sentWhileDraining);
+  expect(whileDraining).toHaveLength(clients.length);
+  expect(whileDraining.filter((o) => o.reply?.connection !== 'close')).toEqual([]);
+  expect(whileDraining.filter((o) => o.path === '/health/ready' && o.reply?.status !== 503)).toEqual([]);
+  expect(outcomes.some((o) => o.path === '/health/ready' && o.reply?.status === 200)).toBe(true);
+  expect(code).toBe(0);
+  expect(exitedAfter).toBeLessThan(DRAIN_DELAY_MS + 5_000);
+  expect(server.output()).not.toContain('shutdown timeout reached');
+}
 
 describe('the server process', () => {
   test('when the configuration is invalid, then it exits non-zero naming the variable', async () => {
@@ -33,45 +129,147 @@ describe('the server process', () => {
     }
   });
 
-  test('when SIGTERM arrives during a slow request, then that request completes, new connections are refused, and it exits 0', async () => {
+  test('when SIGTERM arrives while a request body is still arriving, then readiness is 503 and connections are accepted for SHUTDOWN_DELAY_MS, refused after it, and the request completes with Connection: close before the process exits 0', async () => {
     const dataDir = tempDir();
-    const server = startServer({ DATA_DIR: dataDir, BCRYPT_ROUNDS: '13' });
+    const server = startServer({ DATA_DIR: dataDir, SHUTDOWN_DELAY_MS: '2000', SHUTDOWN_TIMEOUT_MS });
     try {
       const base = `http://127.0.0.1:${await waitForPort(server)}`;
-      const user = { email: 'slow@example.com', username: 'slowpoke', password: VALID_PASSWORD };
-      const created = await fetch(`${base}/api/v1/users`, {
+      const user = { email: `${unique('drain')}@example.com`, username: unique('drain'), password: VALID_PASSWORD };
+      const body = JSON.stringify(user);
+      // The request's headers and the start of its body are on the wire before the signal; the rest comes after.
+      const req = http.request(`${base}/api/v1/users`, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(user),
+        agent: new http.Agent(),
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
       });
-      expect(created.status).toBe(201);
-
-      const slowLogin = fetch(`${base}/api/v1/auth/login`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ username: user.username, password: user.password }),
+      const pending = new Promise<Reply>((resolve, reject) => {
+        req.on('response', (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body: text }));
+        });
+        req.on('error', reject);
       });
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((resolve) => req.write(body.slice(0, 10), resolve));
       server.child.kill('SIGTERM');
       await waitForOutput(server, /SIGTERM received: draining/);
+      const ready = await request(`${base}/health/ready`, { agent: new http.Agent() });
+      expect(ready).toMatchObject({ status: 503, connection: 'close' });
+      expect(JSON.parse(ready.body)).toMatchObject({
+        error_code: 'SERVICE_UNAVAILABLE',
+        message: 'Not ready: shutting down.',
+      });
 
-      await expect(fetch(`${base}/health`)).rejects.toThrow();
-      const login = await slowLogin;
-      expect(login.status).toBe(200);
-      expect(await login.json()).toMatchObject({ token_type: 'bearer' });
+      await waitForOutput(server, /stopped accepting connections/);
+      await expect(request(`${base}/health`, { agent: new http.Agent() })).rejects.toMatchObject({
+        code: 'ECONNREFUSED',
+      });
+      req.end(body.slice(10));
+      const created = await pending;
+      const answeredAt = Date.now();
+      expect(created).toMatchObject({ status: 201, connection: 'close' });
+      expect(JSON.parse(created.body)).toMatchObject({ email: user.email, username: user.username });
       expect(await server.exited).toBe(0);
+      expect(Date.now() - answeredAt).toBeLessThan(5_000);
       expect(server.output()).toContain('"message":"shut down"');
+      expect(server.output()).not.toContain('shutdown timeout reached');
     } finally {
       server.child.kill('SIGKILL');
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
 
+  test('when many keep-alive and one-shot clients send requests around SIGTERM, then none is reset, every reply is 200 (readiness 503 once draining) with Connection: close while draining, and it exits 0 right after the delay', async () => {
+    const server = startServer({ DATA_DIR: ':memory:', ...DRAIN_ENV });
+    try {
+      await drainUnderLoad(server, `http://127.0.0.1:${await waitForPort(server)}`, 1);
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
+
+  test('when WEB_CONCURRENCY=2 and clients send requests around SIGTERM, then none is reset, every reply is 200 (readiness 503 once draining) with Connection: close while draining, and it exits 0 right after the delay', async () => {
+    const database = await createScratchDatabase();
+    const server = startServer({
+      DATABASE_URL: database.url,
+      WEB_CONCURRENCY: '2',
+      DB_POOL_MIN: '0',
+      ...DRAIN_ENV,
+    });
+    try {
+      await waitForOutput(server, /listening[\s\S]*listening/, 60_000);
+      await drainUnderLoad(server, `http://127.0.0.1:${await waitForPort(server)}`, 2);
+    } finally {
+      server.child.kill('SIGKILL');
+      await database.drop();
+    }
+  });
+
+  test('when PORT is taken, then it exits non-zero with one line naming the port', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as net.AddressInfo;
+    try {
+      const server = startServer({ DATA_DIR: ':memory:', PORT: String(port) });
+      expect(await server.exited).toBe(1);
+      expectOneLineFailure(server.output(), `PORT ${port} is already in use on 127.0.0.1`);
+    } finally {
+      taken.close();
+    }
+  });
+
+  test('when PORT is taken and WEB_CONCURRENCY=2, then the primary says so once and exits non-zero without restarting workers', async () => {
+    const database = await createScratchDatabase();
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as net.AddressInfo;
+    const server = startServer({ DATABASE_URL: database.url, WEB_CONCURRENCY: '2', PORT: String(port) });
+    try {
+      expect(await server.exited).toBe(1);
+      expectOneLineFailure(server.output(), `PORT ${port} is already in use on 127.0.0.1`);
+      expect(server.output()).not.toContain('worker died');
+    } finally {
+      server.child.kill('SIGKILL');
+      taken.close();
+      await database.drop();
+    }
+  });
+
+  const badDatabases: [string, () => Promise<string>, RegExp][] = [
+    [
+      'nothing listens on its port',
+      async () => `postgres://postgres:${SECRET}@127.0.0.1:${await freePort()}/postgres`,
+      /ECONNREFUSED/,
+    ],
+    [
+      'its database does not exist',
+      async () => `postgres://postgres:${SECRET}@127.0.0.1:5432/${unique('nodb')}`,
+      /database "nodb\w+" does not exist/,
+    ],
+    [
+      'its role does not exist',
+      async () => `postgres://${unique('norole')}:${SECRET}@127.0.0.1:5432/postgres`,
+      /role "norole\w+" does not exist/,
+    ],
+  ];
+  test.each(badDatabases)(
+    'when DATABASE_URL is set but %s, then it exits non-zero with one line naming DATABASE_URL without its password, and the reason',
+    async (_case, databaseUrl, reason) => {
+      const url = await databaseUrl();
+      const server = startServer({ DATABASE_URL: url });
+      expect(await server.exited).toBe(1);
+      expectOneLineFailure(server.output(), `cannot connect to DATABASE_URL ${url.replace(SECRET, '***')}: `);
+      expect(server.output()).toMatch(reason);
+      expect(server.output()).not.toContain(SECRET);
+    },
+  );
+
   test('when WEB_CONCURRENCY=2, then two workers share the port, a killed worker is replaced, and SIGTERM stops all with exit 0', async () => {
     const database = await createScratchDatabase();
     const server = startServer({ DATABASE_URL: database.url, WEB_CONCURRENCY: '2', DB_POOL_MIN: '0' });
     try {
-      await waitForOutput(server, /listening[\s\S]*listening/);
+      await waitForOutput(server, /listening[\s\S]*listening/, 60_000);
       const pids = [...server.output().matchAll(/listening[^\n]*"pid":(\d+)/g)].map((m) => Number(m[1]));
       expect(new Set(pids).size).toBe(2);
       const port = Number(server.output().match(/"port":(\d+)/)?.[1]);

@@ -115,7 +115,9 @@ export async function migrateLatest(db: Db, attempts = 240): Promise<void> {
   });
   // A connection lost while migrations run surfaces as the failed commit below, not as an unhandled event.
   lock.on('error', () => {});
-  await lock.connect();
+  await lock.connect().catch((err: unknown) => {
+    throw new DatabaseConnectionError(err);
+  });
   try {
     await takeMigrationLock(lock);
     await migrateWithRetries(db, attempts);
@@ -125,6 +127,20 @@ export async function migrateLatest(db: Db, attempts = 240): Promise<void> {
     // releases the lock.
     await lock.end();
   }
+}
+
+/** Raised when PostgreSQL cannot be reached or refuses the session (no such host, port, database or role). */
+export class DatabaseConnectionError extends Error {
+  constructor(cause: unknown) {
+    super(reasonOf(cause), { cause });
+    this.name = 'DatabaseConnectionError';
+  }
+}
+
+// A host name with several addresses fails with an AggregateError whose own message is empty.
+function reasonOf(err: unknown): string {
+  if (err instanceof AggregateError && !err.message) return err.errors.map(reasonOf).join('; ');
+  return err instanceof Error ? err.message : String(err);
 }
 
 // Any fixed number of this application's own.

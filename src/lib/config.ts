@@ -39,6 +39,7 @@ const schema = z
     VALIDATE_RESPONSES: bool.optional(),
     TRUST_PROXY: optionalString,
     REQUEST_TIMEOUT_MS: int(100, 600_000).default(30_000),
+    SHUTDOWN_DELAY_MS: int(0, 600_000).optional(),
     SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
     WEB_CONCURRENCY: z.union([z.literal('auto'), int(1, 256)]).default(1),
     METRICS_TOKEN: optionalString,
@@ -158,6 +159,8 @@ function toConfig(env: z.infer<typeof schema>) {
     validateResponses: env.VALIDATE_RESPONSES ?? env.NODE_ENV !== 'production',
     trustProxy: env.TRUST_PROXY,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    // A load balancer needs a few seconds to see readiness fail and stop routing; in development nothing routes.
+    shutdownDelayMs: env.SHUTDOWN_DELAY_MS ?? (env.NODE_ENV === 'production' ? 5_000 : 0),
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     webConcurrency: env.WEB_CONCURRENCY === 'auto' ? availableParallelism() : env.WEB_CONCURRENCY,
     metricsToken: env.METRICS_TOKEN,
@@ -228,6 +231,18 @@ function developmentKey(dataDir: string): string {
     }
   }
   return fs.readFileSync(file, 'utf8').trim();
+}
+
+/** The URL with its password (in the user part or a `password` parameter) replaced by `***`, fit for a log line. */
+export function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
+    return parsed.toString();
+  } catch {
+    return '(a URL that does not parse)';
+  }
 }
 
 /** Raised when the environment does not describe a valid configuration; names every bad variable. */

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { throughPooler } from './pooler';
@@ -52,9 +54,9 @@ export async function waitForOutput(
   throw new Error(`no ${pattern} in output:\n${server.output()}`);
 }
 
-/** Waits for the "listening" log line and returns the port. */
+/** Waits for the "listening" log line and returns the port; a fresh embedded database takes long on a busy machine. */
 export async function waitForPort(server: ServerProcess): Promise<number> {
-  return Number((await waitForOutput(server, /"port":(\d+)/))[1]);
+  return Number((await waitForOutput(server, /"port":(\d+)/, 60_000))[1]);
 }
 
 const ADMIN_URL = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -92,4 +94,37 @@ export async function adminQuery<Row extends object = Record<string, unknown>>(
   } finally {
     await client.end();
   }
+}
+
+/** A port nothing listens on: bound once by this process, then released. */
+export async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+export type Reply = { status: number; connection: string | undefined; body: string };
+
+/** One HTTP request over the given agent (its own connection pool), resolving with the status and `Connection`. */
+export function request(
+  url: string,
+  options: { agent: http.Agent; method?: string; body?: string } = { agent: new http.Agent() },
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { agent: options.agent, method: options.method ?? 'GET', headers: { 'Content-Type': 'application/json' } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
 }
