@@ -267,7 +267,12 @@ describe('the server process', () => {
 
   test('when WEB_CONCURRENCY=2, then two workers share the port, a killed worker is replaced, and SIGTERM stops all with exit 0', async () => {
     const database = await createScratchDatabase();
-    const server = startServer({ DATABASE_URL: database.url, WEB_CONCURRENCY: '2', DB_POOL_MIN: '0' });
+    const server = startServer({
+      DATABASE_URL: database.url,
+      WEB_CONCURRENCY: '2',
+      DB_POOL_MIN: '0',
+      READINESS_TIMEOUT_MS: DRAIN_ENV.READINESS_TIMEOUT_MS,
+    });
     try {
       await waitForOutput(server, /listening[\s\S]*listening/, 60_000);
       const pids = [...server.output().matchAll(/listening[^\n]*"pid":(\d+)/g)].map((m) => Number(m[1]));
