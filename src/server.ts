@@ -159,6 +159,8 @@ main().catch((err: unknown) => {
     process.send({ startupFailed: err.message } satisfies StartupFailed, () => process.exit(1));
     return;
   }
-  console.error(err instanceof ConfigError || err instanceof StartupError || err instanceof DataDirInUseError ? err.message : err);
+  console.error(
+    err instanceof ConfigError || err instanceof StartupError || err instanceof DataDirInUseError ? err.message : err,
+  );
   process.exit(1);
 });
