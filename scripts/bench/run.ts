@@ -9,10 +9,10 @@ import type { LoadJob, LoadRequest, LoadResult } from './load';
 import { prepareDatabase, type Fixtures } from './prepare';
 
 /*
- * `make bench`: the load harness of issue 7. It prepares a PostgreSQL benchmark database, starts three servers side
- * by side (the app as shipped, the app without response validation, a bare node:http + pg baseline), warms every
- * route, then runs each scenario against each server with autocannon in a separate process and prints markdown
- * tables, the same-run ratios and the targets. Non-2xx responses fail the run.
+ * `make bench`: the load harness of issue 7. It prepares a PostgreSQL benchmark database, starts four servers side
+ * by side (the app as shipped, the app without response validation, the same with OpenTelemetry tracing on, a bare
+ * node:http + pg baseline), warms every route, then runs each scenario against each server with autocannon in a
+ * separate process and prints markdown tables, the same-run ratios and the targets. Non-2xx responses fail the run.
  * Options: --duration=SECONDS (per scenario and server, default 2), --connections=N (default 10),
  * --database=URL (default postgres://postgres@127.0.0.1:5432/bench_api), --bcrypt-rounds=N (default 12, as
  * BCRYPT_ROUNDS), --only=scenario,scenario. The login scenario runs at least LOGIN_MIN_SECONDS.
@@ -23,7 +23,7 @@ const LOGIN_MIN_SECONDS = 4;
 const WARM_LOAD_SECONDS = 1;
 const OUT_DIR = path.join(ROOT, 'build', 'bench');
 
-type ServerName = 'app' | 'app-no-response-validation' | 'baseline';
+type ServerName = 'app' | 'app-no-response-validation' | 'app-tracing' | 'baseline';
 type Server = { name: ServerName; url: string; child: ChildProcess; startupMs: number };
 type Scenario = {
   name: string;
@@ -42,11 +42,19 @@ type Summary = {
 };
 type Measured = Summary & { peakRssMb: number; cpuUs: number };
 
-const SERVERS: ServerName[] = ['baseline', 'app', 'app-no-response-validation'];
+const SERVERS: ServerName[] = ['baseline', 'app', 'app-no-response-validation', 'app-tracing'];
 const SERVER_TITLES: Record<ServerName, string> = {
   app: 'app (shipped)',
   'app-no-response-validation': 'app, response validation off',
+  'app-tracing': 'app, validation off, tracing on',
   baseline: 'bare baseline',
+};
+// What each server runs: the app-tracing one starts the SDK first, with an exporter that drops the spans.
+const SCRIPTS: Record<ServerName, string> = {
+  app: 'dist/src/server.js',
+  'app-no-response-validation': 'dist/src/server.js',
+  'app-tracing': 'dist/scripts/bench/traced-server.js',
+  baseline: 'dist/scripts/bench/baseline-server.js',
 };
 const json = { 'content-type': 'application/json' };
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -248,7 +256,7 @@ async function startServer(
 ): Promise<Server> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const script = name === 'baseline' ? 'dist/scripts/bench/baseline-server.js' : 'dist/src/server.js';
+  const script = SCRIPTS[name];
   if (!fs.existsSync(path.join(ROOT, script))) throw new Error(`${script} is missing: run \`make build\` first`);
   const log = fs.openSync(path.join(OUT_DIR, `${name}.log`), 'w');
   const started = performance.now();
@@ -267,6 +275,8 @@ async function startServer(
       LOG_LEVEL: 'info',
       AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
       VALIDATE_RESPONSES: name === 'app' ? 'true' : 'false',
+      // Every request of the traced server makes a trace.
+      ...(name === 'app-tracing' ? { OTEL_TRACES_SAMPLER: 'always_on' } : {}),
     },
   });
   fs.closeSync(log);
@@ -497,23 +507,27 @@ function renderReport(input: ReportInput): string {
   }
   lines.push(
     '',
-    '| scenario | app / baseline CPU per request | app / baseline req/s | app / baseline p99 | response validation on / off CPU |',
-    '|---|---:|---:|---:|---:|',
+    '| scenario | app / baseline CPU per request | app / baseline req/s | app / baseline p99 | response validation on / off CPU | tracing on / off CPU |',
+    '|---|---:|---:|---:|---:|---:|',
   );
   for (const scenario of input.scenarios) {
     const app = get(scenario.name, 'app');
     const base = get(scenario.name, 'baseline');
     const off = get(scenario.name, 'app-no-response-validation');
+    const traced = get(scenario.name, 'app-tracing');
     if (!app || !base || !off) continue;
     lines.push(
       `| ${scenario.title} | ${ratio(off.cpuUs, base.cpuUs)} (on: ${ratio(app.cpuUs, base.cpuUs)}) | ` +
-        `${ratio(off.rps, base.rps)} (on: ${ratio(app.rps, base.rps)}) | ${ratio(app.p99, base.p99)} | ${ratio(app.cpuUs, off.cpuUs)} |`,
+        `${ratio(off.rps, base.rps)} (on: ${ratio(app.rps, base.rps)}) | ${ratio(app.p99, base.p99)} | ${ratio(app.cpuUs, off.cpuUs)} | ` +
+        `${traced ? ratio(traced.cpuUs, off.cpuUs) : 'n/a'} |`,
     );
   }
   const startup = input.servers.find((s) => s.name === 'app')?.startupMs;
   const rss = Math.max(
     0,
-    ...[...results.entries()].filter(([k]) => !k.endsWith('/baseline')).map(([, r]) => r.peakRssMb),
+    ...[...results.entries()]
+      .filter(([k]) => k.endsWith('/app') || k.endsWith('/app-no-response-validation'))
+      .map(([, r]) => r.peakRssMb),
   );
   lines.push('');
   if (input.loginHealth) {

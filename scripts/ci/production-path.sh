@@ -52,4 +52,20 @@ login=$(curl -s -w '\n%{http_code}' -X POST "http://127.0.0.1:$port/api/v1/auth/
 grep -q '"access_token"' <<<"$login" || fail "login gave no access token: $login"
 products=$(curl -s "http://127.0.0.1:$port/api/v1/products")
 grep -q '"total":0' <<<"$products" || fail "a production seed inserted demo products: ${products:0:200}"
-echo "production path: install, migrate, seed, serve, /health/ready 200, login 200, no demo data"
+
+# Tracing on from the environment alone: the OpenTelemetry packages must be in the production install.
+kill "$server"; wait "$server" || true
+OTEL_TRACES_EXPORTER=console OTEL_SERVICE_NAME=prod-path node dist/src/server.js >"$work/traced.log" 2>&1 &
+server=$!
+traced=""
+for _ in $(seq 1 150); do
+  traced=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health" || true)
+  [ "$traced" = 200 ] && break
+  kill -0 "$server" 2>/dev/null || { cat "$work/traced.log" >&2; fail "the server with tracing on exited"; }
+  sleep 0.2
+done
+[ "$traced" = 200 ] || { cat "$work/traced.log" >&2; fail "/health with tracing on answered $traced"; }
+for _ in $(seq 1 50); do grep -q "name: 'getHealth'" "$work/traced.log" && break; sleep 0.2; done
+grep -q "name: 'getHealth'" "$work/traced.log" || { cat "$work/traced.log" >&2; fail "tracing on printed no span"; }
+grep -q '"message":"request".*"trace_id"' "$work/traced.log" || fail "the request log line has no trace_id"
+echo "production path: install, migrate, seed, serve, /health/ready 200, login 200, no demo data, tracing on"

@@ -263,3 +263,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return toConfig(parsed.data);
 }
+
+/**
+ * Whether OpenTelemetry tracing is on: `OTEL_TRACES_EXPORTER` names an exporter (`otlp`, `console`, `zipkin`, or a
+ * list of them) and `OTEL_SDK_DISABLED` is not `true`. Unset, empty or `none` leaves it off, unlike the SDK's own
+ * default of `otlp`: tracing is opt-in, and while it is off no OpenTelemetry module is loaded at all.
+ */
+export function tracingEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
+  const exporters = (env.OTEL_TRACES_EXPORTER ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  return exporters.length > 0 && !exporters.includes('none');
+}

@@ -9,7 +9,11 @@ import {
 } from '../../src/data-access/products-repository';
 import { insertUser, type UserRecord } from '../../src/data-access/users-repository';
 import { signAccessToken } from '../../src/domain/auth/tokens';
+import type { AppDeps } from '../../src/http/deps';
 import { unique, type TestApp } from './test-app';
+
+/** What the factories need of a test app: its database, its clock and its configuration (for signing tokens). */
+export type RowTarget = Pick<TestApp, 'db' | 'clock'> & { deps: Pick<AppDeps, 'config'> };
 
 export const VALID_PASSWORD = 'Correct-Horse-9';
 const cheapHash = bcrypt.hash(VALID_PASSWORD, 4);
@@ -18,7 +22,7 @@ export type TestUser = UserRecord & { password: string; token: string; auth: { A
 
 /** Inserts a user with unique email and username (password VALID_PASSWORD) and signs an access token for it. */
 export async function buildUser(
-  t: TestApp,
+  t: RowTarget,
   overrides: Partial<{
     email: string;
     username: string;
@@ -41,7 +45,7 @@ export async function buildUser(
 }
 
 /** Signs a valid access token for a user id with the app's own key and clock. */
-export function tokenFor(t: TestApp, userId: number): string {
+export function tokenFor(t: RowTarget, userId: number): string {
   return signAccessToken(userId, t.deps.config.secretKey, t.clock.now(), t.deps.config.auth.accessTokenTtlSeconds);
 }
 
@@ -59,7 +63,10 @@ export async function buildCategory(
 }
 
 /** Inserts an active product (1000 cents EUR, stock 10, no category unless given) with a unique name. */
-export async function buildProduct(t: TestApp, overrides: Partial<ProductFields> = {}): Promise<ProductRecord> {
+export async function buildProduct(
+  t: Pick<TestApp, 'db'>,
+  overrides: Partial<ProductFields> = {},
+): Promise<ProductRecord> {
   const id = await insertProduct(t.db, {
     name: overrides.name ?? unique('Product '),
     description: overrides.description ?? null,

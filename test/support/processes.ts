@@ -17,11 +17,16 @@ export function startServer(env: Record<string, string>): ServerProcess {
 
 /**
  * Starts a TypeScript entry point in a child process with only the given environment (plus PATH, and no statement
- * timeout of its own behind the pooler), capturing its output.
+ * timeout of its own behind the pooler), capturing its output; `nodeOptions` go before the entry point, `ipc` opens a
+ * message channel to it.
  */
-export function startProcess(entry: string, env: Record<string, string>): ServerProcess {
+export function startProcess(
+  entry: string,
+  env: Record<string, string>,
+  options: { nodeOptions?: string[]; ipc?: boolean } = {},
+): ServerProcess {
   let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...(options.nodeOptions ?? []), entry], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -31,7 +36,7 @@ export function startProcess(entry: string, env: Record<string, string>): Server
       ...(throughPooler ? { DB_STATEMENT_TIMEOUT_MS: '0' } : {}),
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', ...(options.ipc ? ['ipc' as const] : [])],
   });
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
