@@ -26,8 +26,11 @@ const isStartupFailed = (message: unknown): message is StartupFailed =>
 // with no measurable loss of throughput (see README, Performance). A value given on the command line wins.
 const HEAP_GROWING_PERCENT = 50;
 
-/** What the entry point hands the server: `flush` runs at shutdown, beside closing the database and Redis. */
-export type ProcessHooks = { flush?: () => Promise<void> };
+/**
+ * What the entry point hands the server when tracing is on: `flush` runs at shutdown, beside closing the database
+ * and Redis, and `tracing` sends every log line through winston, whose instrumentation adds the trace id.
+ */
+export type ProcessHooks = { flush?: () => Promise<void>; tracing?: boolean };
 
 /** Runs migrations once, then serves in this process or, with WEB_CONCURRENCY > 1, in that many cluster workers. */
 export async function main(hooks: ProcessHooks = {}): Promise<void> {
@@ -35,7 +38,7 @@ export async function main(hooks: ProcessHooks = {}): Promise<void> {
     v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   }
   const config = loadConfig();
-  const logger = createLogger(config);
+  const logger = createLogger(config, undefined, { viaWinston: hooks.tracing });
   if (cluster.isPrimary) {
     if (config.secretKeySource === 'random')
       logger.warn('SECRET_KEY is not set: using a random key, tokens die with this process');

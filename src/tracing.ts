@@ -36,7 +36,8 @@ export function startTracing(options: TracingOptions = {}): { shutdown: () => Pr
       new PgInstrumentation({ requireParentSpan: true }),
       new KnexInstrumentation({ requireParentSpan: true }),
       new RedisInstrumentation({ requireParentSpan: true }),
-      // Adds trace_id, span_id and trace_flags to every log line written inside a span; logs stay on stdout.
+      // Adds trace_id, span_id and trace_flags to every log line written inside a span (the request line included:
+      // with tracing on it goes through winston, see main's `tracing` hook); the logs stay on standard output.
       new WinstonInstrumentation({ disableLogSending: true }),
     ],
   });
@@ -48,7 +49,7 @@ export function startTracing(options: TracingOptions = {}): { shutdown: () => Pr
 export async function serveTraced(options: TracingOptions = {}): Promise<void> {
   const tracing = startTracing(options);
   const { exitOnStartupError, main } = await import('./main.js');
-  await main({ flush: tracing.shutdown }).catch(exitOnStartupError);
+  await main({ flush: tracing.shutdown, tracing: true }).catch(exitOnStartupError);
 }
 
 // The pipeline routes requests itself (one route table compiled from the spec), so the route template and the name

@@ -56,10 +56,14 @@ export class StdoutTransport extends Transport {
   }
 }
 
-/** Creates the process logger: JSON lines in production, readable lines in development. */
+/**
+ * Creates the process logger: JSON lines in production, readable lines in development. `viaWinston` sends the request
+ * lines through winston too (see logRequest), where tracing's instrumentation adds the trace id to them.
+ */
 export function createLogger(
   config: Pick<Config, 'logLevel' | 'logFormat'>,
   transports: winston.transport[] = [new StdoutTransport()],
+  options: { viaWinston?: boolean } = {},
 ): winston.Logger {
   const format =
     config.logFormat === 'json'
@@ -79,7 +83,7 @@ export function createLogger(
           }),
         );
   const logger = winston.createLogger({ level: config.logLevel, format, transports });
-  if (config.logFormat === 'json') jsonLoggers.add(logger);
+  if (config.logFormat === 'json' && !options.viaWinston) jsonLoggers.add(logger);
   return logger;
 }
 
