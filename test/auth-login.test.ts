@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import bcrypt from 'bcrypt';
 import { findUserById } from '../src/data-access/users-repository';
 import { buildUser, VALID_PASSWORD } from './support/factories';
+import { untilWaitingOnLock } from './support/locks';
 import { startTestApp, unique, type TestApp } from './support/test-app';
 
 let t: TestApp;
@@ -192,16 +193,7 @@ describe('lockout under concurrency', () => {
           done = true;
           return res;
         });
-        const deadline = Date.now() + 10_000;
-        for (;;) {
-          const waiting = (await t.db.raw(
-            `select count(*)::int as n from pg_stat_activity
-             where datname = current_database() and wait_event_type = 'Lock' and query like '%for no key update%'`,
-          )) as { rows: { n: number }[] };
-          if (done || (waiting.rows[0]?.n ?? 0) > 0) break;
-          if (Date.now() > deadline) throw new Error('the login never waited for the user row');
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
+        await untilWaitingOnLock(t.db, '%for no key update%', 'the login', () => done);
         await changing.commit();
         const res = await loggingIn;
         expect({ status: res.status, error_code: res.body.error_code }).toEqual({

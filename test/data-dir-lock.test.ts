@@ -22,17 +22,21 @@ const tempDir = () => {
   return dir;
 };
 const open = (dataDir: string): Db => createDatabase({ kind: 'pglite', dataDir });
+/** Opens the data directory in this process for `use`, and closes it (releasing its lock) afterwards. */
+async function withDb<T>(dataDir: string, use: (db: Db) => Promise<T>): Promise<T> {
+  const db = open(dataDir);
+  try {
+    return await use(db);
+  } finally {
+    await db.destroy();
+  }
+}
 
 // Creating an embedded database takes long on a busy machine: it is done once, and most tests start from a copy.
 let template: string;
 beforeAll(async () => {
   template = fs.mkdtempSync(path.join(os.tmpdir(), 'api-lock-template-'));
-  const db = open(template);
-  try {
-    await migrateLatest(db);
-  } finally {
-    await db.destroy();
-  }
+  await withDb(template, migrateLatest);
 }, 180_000);
 afterAll(() => fs.rmSync(template, { recursive: true, force: true }));
 
@@ -100,17 +104,14 @@ describe('one process per embedded data directory', () => {
 
   test('when the holder has not named itself in the lock file, then the refusal still names DATA_DIR, with the pid unknown', async () => {
     const dataDir = migratedDir();
-    const holder = open(dataDir);
-    try {
+    await withDb(dataDir, async (holder) => {
       await migrateLatest(holder);
       // Rewriting the file's content leaves the lock itself, which belongs to the open file, in place.
       fs.writeFileSync(path.join(dataDir, DATA_DIR_LOCK_FILE), 'not a record');
       expect(() => open(dataDir)).toThrow(
         `DATA_DIR ${path.resolve(dataDir)} is in use by another process (pid unknown): `,
       );
-    } finally {
-      await holder.destroy();
-    }
+    });
   });
 
   test('when a server holds DATA_DIR, then a seed, a migration and a second server on it exit non-zero naming DATA_DIR and the holder, and write nothing', async () => {
@@ -135,12 +136,7 @@ describe('one process per embedded data directory', () => {
 
     holder.child.kill('SIGTERM');
     expect(await exitCode(holder)).toBe(0);
-    const db = open(dataDir);
-    try {
-      expect(await db('users').where({ email }).first()).toBeUndefined();
-    } finally {
-      await db.destroy();
-    }
+    expect(await withDb(dataDir, (db) => db('users').where({ email }).first())).toBeUndefined();
   });
 
   test('when the holder was killed with SIGKILL, then a migration and a new server on the same DATA_DIR start without waiting', async () => {
@@ -186,10 +182,7 @@ describe('one process per embedded data directory', () => {
   test('when the server is killed with SIGKILL in the middle of order writes, then after a restart every acknowledged order is there with its items and no order lacks items', async () => {
     const dataDir = migratedDir();
     const username = unique('buyer');
-    const setup = open(dataDir);
-    let userId: number;
-    let productIds: [number, number];
-    try {
+    const { userId, productIds } = await withDb(dataDir, async (setup) => {
       await migrateLatest(setup);
       const user = await insertUser(setup, {
         email: `${username}@example.com`,
@@ -197,7 +190,6 @@ describe('one process per embedded data directory', () => {
         fullName: null,
         hashedPassword: await hashPassword(VALID_PASSWORD, 4),
       });
-      userId = user.id;
       const product = (name: string) =>
         insertProduct(setup, {
           name: unique(name),
@@ -208,10 +200,8 @@ describe('one process per embedded data directory', () => {
           categoryId: null,
           isActive: true,
         });
-      productIds = [await product('Kettle '), await product('Lid ')];
-    } finally {
-      await setup.destroy();
-    }
+      return { userId: user.id, productIds: [await product('Kettle '), await product('Lid ')] as const };
+    });
 
     const login = async (base: string) => {
       const res = await fetch(`${base}/api/v1/auth/login`, {
@@ -285,13 +275,10 @@ describe('one process per embedded data directory', () => {
     restarted.child.kill('SIGTERM');
     expect(await exitCode(restarted)).toBe(0);
 
-    const db = open(dataDir);
-    try {
+    await withDb(dataDir, async (db) => {
       expect(await dataInvariantViolations(db, { userIds: [userId] })).toEqual([]);
       const stored = await db('orders').where({ user_id: userId }).pluck('id');
       expect(stored).toEqual(expect.arrayContaining(acknowledged));
-    } finally {
-      await db.destroy();
-    }
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { findProductById } from '../src/data-access/products-repository';
 import { buildProduct, buildUser, tokenFor, type TestUser } from './support/factories';
 import { expectBodyErrors } from './support/http-contract';
+import { untilWaitingOnLock } from './support/locks';
 import { startTestApp, unique, type TestApp } from './support/test-app';
 
 let t: TestApp;
@@ -372,15 +373,7 @@ describe('createOrder racing deleteProduct', () => {
         await deleting('products').where({ id: product.id }).delete();
         // The order sees the product (the delete is not committed) and then waits for its row lock.
         const placing = order(buyer.auth, [{ product_id: product.id, quantity: 1 }]).then((res) => res);
-        const deadline = Date.now() + 10_000;
-        for (;;) {
-          const waiting = (await t.db.raw(
-            `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like 'update "products"%'`,
-          )) as { rows: { n: number }[] };
-          if ((waiting.rows[0]?.n ?? 0) > 0) break;
-          if (Date.now() > deadline) throw new Error('the order never waited for the product row');
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
+        await untilWaitingOnLock(t.db, 'update "products"%', 'the order');
         await deleting.commit();
         const res = await placing;
         expect({ status: res.status, details: res.body.details }).toEqual({

@@ -34,6 +34,13 @@ const DRAIN_ENV = {
   READINESS_TIMEOUT_MS: '10000',
 };
 
+/** Two workers on a scratch database of their own (no idle pool connections held, so it can be dropped). */
+async function startCluster(env: Record<string, string>) {
+  const database = await createScratchDatabase();
+  const server = startServer({ DATABASE_URL: database.url, WEB_CONCURRENCY: '2', DB_POOL_MIN: '0', ...env });
+  return { database, server };
+}
+
 /** Start-up failed with exactly one line of its own saying `message`, and no stack trace. */
 function expectOneLineFailure(output: string, message: string) {
   const lines = output.split('\n').filter((line) => line.includes(message));
@@ -190,13 +197,7 @@ describe('the server process', () => {
   });
 
   test('when WEB_CONCURRENCY=2 and clients send requests around SIGTERM, then none is reset, every reply is 200 (readiness 503 once draining) with Connection: close while draining, and it exits 0 right after the delay', async () => {
-    const database = await createScratchDatabase();
-    const server = startServer({
-      DATABASE_URL: database.url,
-      WEB_CONCURRENCY: '2',
-      DB_POOL_MIN: '0',
-      ...DRAIN_ENV,
-    });
+    const { database, server } = await startCluster(DRAIN_ENV);
     try {
       await waitForOutput(server, /listening[\s\S]*listening/, 60_000);
       await drainUnderLoad(server, `http://127.0.0.1:${await waitForPort(server)}`, 2);
@@ -266,13 +267,7 @@ describe('the server process', () => {
   );
 
   test('when WEB_CONCURRENCY=2, then two workers share the port, a killed worker is replaced, and SIGTERM stops all with exit 0', async () => {
-    const database = await createScratchDatabase();
-    const server = startServer({
-      DATABASE_URL: database.url,
-      WEB_CONCURRENCY: '2',
-      DB_POOL_MIN: '0',
-      READINESS_TIMEOUT_MS: DRAIN_ENV.READINESS_TIMEOUT_MS,
-    });
+    const { database, server } = await startCluster({ READINESS_TIMEOUT_MS: DRAIN_ENV.READINESS_TIMEOUT_MS });
     try {
       await waitForOutput(server, /listening[\s\S]*listening/, 60_000);
       const pids = [...server.output().matchAll(/listening[^\n]*"pid":(\d+)/g)].map((m) => Number(m[1]));

@@ -32,19 +32,25 @@ export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db"
 SECRET_KEY=$(node -e "console.log(require('node:crypto').randomBytes(48).toString('base64url'))")
 export SECRET_KEY FIRST_SUPERUSER_EMAIL=ops@example.com FIRST_SUPERUSER_USERNAME=ops FIRST_SUPERUSER_PASSWORD=Prod-Path-Horse-42
 
+# Polls PATH on the server until it answers 200 (30 s at most); fails with LOG shown if it exits or answers otherwise.
+wait_for_200() {
+  local path=$1 log=$2 what=$3 code=""
+  for _ in $(seq 1 150); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port$path" || true)
+    [ "$code" = 200 ] && return 0
+    kill -0 "$server" 2>/dev/null || { cat "$log" >&2; fail "$what exited"; }
+    sleep 0.2
+  done
+  cat "$log" >&2
+  fail "$path from $what answered $code"
+}
+
 node dist/scripts/migrate.js || fail "migrations failed"
 node dist/scripts/seed.js || fail "seeding the first superuser failed"
 node dist/src/server.js >"$work/server.log" 2>&1 &
 server=$!
 
-ready=""
-for _ in $(seq 1 150); do
-  ready=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health/ready" || true)
-  [ "$ready" = 200 ] && break
-  kill -0 "$server" 2>/dev/null || { cat "$work/server.log" >&2; fail "the server exited"; }
-  sleep 0.2
-done
-[ "$ready" = 200 ] || { cat "$work/server.log" >&2; fail "/health/ready answered $ready"; }
+wait_for_200 /health/ready "$work/server.log" "the server"
 
 login=$(curl -s -w '\n%{http_code}' -X POST "http://127.0.0.1:$port/api/v1/auth/login" \
   --data-urlencode username=ops --data-urlencode password=Prod-Path-Horse-42)
@@ -57,14 +63,7 @@ grep -q '"total":0' <<<"$products" || fail "a production seed inserted demo prod
 kill "$server"; wait "$server" || true
 OTEL_TRACES_EXPORTER=console OTEL_SERVICE_NAME=prod-path node dist/src/server.js >"$work/traced.log" 2>&1 &
 server=$!
-traced=""
-for _ in $(seq 1 150); do
-  traced=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health" || true)
-  [ "$traced" = 200 ] && break
-  kill -0 "$server" 2>/dev/null || { cat "$work/traced.log" >&2; fail "the server with tracing on exited"; }
-  sleep 0.2
-done
-[ "$traced" = 200 ] || { cat "$work/traced.log" >&2; fail "/health with tracing on answered $traced"; }
+wait_for_200 /health "$work/traced.log" "the server with tracing on"
 for _ in $(seq 1 50); do grep -q "name: 'getHealth'" "$work/traced.log" && break; sleep 0.2; done
 grep -q "name: 'getHealth'" "$work/traced.log" || { cat "$work/traced.log" >&2; fail "tracing on printed no span"; }
 grep -q '"message":"request".*"trace_id"' "$work/traced.log" || fail "the request log line has no trace_id"
