@@ -54,7 +54,12 @@ type Outcome = { path: string; sentWhileDraining: boolean; reply?: Reply; error?
  * Clients that each send requests one after another, on keep-alive connections or one connection per request,
  * until one of them is sent after the drain began (or a deadline passes).
  */
-async function client(url: string, keepAlive: boolean, draining: () => boolean, sent: { count: number }) {
+async function client(
+  url: string,
+  keepAlive: boolean,
+  draining: () => boolean,
+  sent: { count: number; readyBeforeDrain: number },
+) {
   const agent = new http.Agent({ keepAlive, maxSockets: 1 });
   const outcomes: Outcome[] = [];
   const deadline = Date.now() + 20_000;
@@ -63,7 +68,9 @@ async function client(url: string, keepAlive: boolean, draining: () => boolean, 
       const sentWhileDraining = draining();
       sent.count++;
       try {
-        outcomes.push({ path: new URL(url).pathname, sentWhileDraining, reply: await request(url, { agent }) });
+        const reply = await request(url, { agent });
+        if (!sentWhileDraining && reply.status === 200 && url.endsWith('/health/ready')) sent.readyBeforeDrain++;
+        outcomes.push({ path: new URL(url).pathname, sentWhileDraining, reply });
       } catch (err) {
         outcomes.push({ path: new URL(url).pathname, sentWhileDraining, error: String((err as Error).message) });
         break;
@@ -84,7 +91,7 @@ async function drainUnderLoad(server: ServerProcess, base: string, processes: nu
     if (Date.now() > readyBy) throw new Error(`never ready:\n${server.output()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  const sent = { count: 0 };
+  const sent = { count: 0, readyBeforeDrain: 0 };
   const clients = [
     ...Array.from({ length: 16 }, () => client(`${base}/health`, true, draining, sent)),
     ...Array.from({ length: 4 }, () => client(`${base}/health`, false, draining, sent)),
@@ -92,7 +99,10 @@ async function drainUnderLoad(server: ServerProcess, base: string, processes: nu
     client(`${base}/health/ready`, false, draining, sent),
   ];
   const deadline = Date.now() + 10_000;
-  while (sent.count < 200 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+  // Steady traffic, and readiness seen at 200 by the clients themselves, before the signal: a worker's first
+  // readiness check opens its first database connection and can still be running when the signal comes.
+  while ((sent.count < 200 || sent.readyBeforeDrain === 0) && Date.now() < deadline)
+    await new Promise((r) => setImmediate(r));
   const signalledAt = Date.now();
   server.child.kill('SIGTERM');
   const outcomes = (await Promise.all(clients)).flat();
