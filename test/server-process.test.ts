@@ -61,6 +61,7 @@ async function client(
   sent: { count: number; readyBeforeDrain: number },
 ) {
   const agent = new http.Agent({ keepAlive, maxSockets: 1 });
+  const route = new URL(url).pathname;
   const outcomes: Outcome[] = [];
   const deadline = Date.now() + 20_000;
   try {
@@ -69,10 +70,10 @@ async function client(
       sent.count++;
       try {
         const reply = await request(url, { agent });
-        if (!sentWhileDraining && reply.status === 200 && url.endsWith('/health/ready')) sent.readyBeforeDrain++;
-        outcomes.push({ path: new URL(url).pathname, sentWhileDraining, reply });
+        if (!sentWhileDraining && reply.status === 200 && route === '/health/ready') sent.readyBeforeDrain++;
+        outcomes.push({ path: route, sentWhileDraining, reply });
       } catch (err) {
-        outcomes.push({ path: new URL(url).pathname, sentWhileDraining, error: String((err as Error).message) });
+        outcomes.push({ path: route, sentWhileDraining, error: String((err as Error).message) });
         break;
       }
     }

@@ -12,13 +12,20 @@ export async function login(t: TestApp, username: string, password: string): Pro
   return res.body as Tokens;
 }
 
-/** Polls until `probe` returns a value (the password reset work runs after the response), or fails after `timeoutMs`. */
-export async function eventually<T>(probe: () => T | undefined, timeoutMs = 5_000): Promise<T> {
+/**
+ * Polls until `probe` returns (or resolves to) a value (the password reset work runs after the response), or fails
+ * after `timeoutMs` saying `what` did not happen.
+ */
+export async function eventually<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 5_000,
+  what = 'condition not met in time',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
+    if (Date.now() > deadline) throw new Error(what);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

@@ -1,25 +1,27 @@
-import type { Knex } from 'knex';
+import type { Db } from '../../src/data-access/database';
+import { eventually } from './identity';
 
 /**
  * Polls PostgreSQL until a session on this database waits for a lock while running a query that matches `queryLike`
  * (a LIKE pattern), or until `settled()` says the request under test already answered; fails after `timeoutMs`.
  */
 export async function untilWaitingOnLock(
-  db: Knex,
+  db: Db,
   queryLike: string,
   what: string,
   settled: () => boolean = () => false,
   timeoutMs = 10_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const waiting = (await db.raw(
-      `select count(*)::int as n from pg_stat_activity
-       where datname = current_database() and wait_event_type = 'Lock' and query like ?`,
-      [queryLike],
-    )) as { rows: { n: number }[] };
-    if (settled() || (waiting.rows[0]?.n ?? 0) > 0) return;
-    if (Date.now() > deadline) throw new Error(`${what} never waited for the lock`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await eventually(
+    async () => {
+      const waiting = (await db.raw(
+        `select count(*)::int as n from pg_stat_activity
+         where datname = current_database() and wait_event_type = 'Lock' and query like ?`,
+        [queryLike],
+      )) as { rows: { n: number }[] };
+      return settled() || (waiting.rows[0]?.n ?? 0) > 0 ? true : undefined;
+    },
+    timeoutMs,
+    `${what} never waited for the lock`,
+  );
 }
