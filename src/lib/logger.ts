@@ -40,18 +40,34 @@ const MESSAGE = Symbol.for('message');
  */
 export class StdoutTransport extends Transport {
   private static destination: SonicBoom | undefined;
+  private static pending = '';
+  private static scheduled = false;
+  // Lines logged in one turn of the event loop leave in one write: a write per line costs a thread-pool round trip.
+  private static readonly flush = () => {
+    StdoutTransport.scheduled = false;
+    const lines = StdoutTransport.pending;
+    StdoutTransport.pending = '';
+    if (lines) StdoutTransport.destination?.write(lines);
+  };
   private readonly out: SonicBoom;
   constructor() {
     super();
     if (!StdoutTransport.destination) {
       const destination = new SonicBoom({ fd: 1, sync: false });
-      process.once('exit', () => destination.flushSync());
+      process.once('exit', () => {
+        StdoutTransport.flush();
+        destination.flushSync();
+      });
       StdoutTransport.destination = destination;
     }
     this.out = StdoutTransport.destination;
   }
   override log(info: Record<string | symbol, unknown>, next: () => void): void {
-    this.out.write(`${String(info[MESSAGE])}\n`);
+    StdoutTransport.pending += `${String(info[MESSAGE])}\n`;
+    if (!StdoutTransport.scheduled) {
+      StdoutTransport.scheduled = true;
+      setImmediate(StdoutTransport.flush);
+    }
     next();
   }
 }
@@ -128,16 +144,22 @@ export function logRequest(logger: winston.Logger, level: 'info' | 'warn' | 'err
     `"timestamp":"${timestamp}"` +
     (line.user_id === undefined ? '' : `,"user_id":${JSON.stringify(line.user_id)}`) +
     '}';
-  const info = {
-    ...line,
-    request_id: requestId,
-    route,
+  // Built field by field, symbols assigned after: a spread, or symbol keys in the literal, leave V8 a slow
+  // dictionary-mode object and cost ~10 µs per line, more than all the rest of the line.
+  const info: Record<string | symbol, unknown> = {
+    duration_ms: line.duration_ms,
     level,
     message: 'request',
+    method: line.method,
+    operation_id: line.operation_id,
+    request_id: requestId,
+    route,
+    status: line.status,
     timestamp,
-    [LEVEL]: level,
-    [MESSAGE]: message,
+    user_id: line.user_id,
   };
+  info[LEVEL] = level;
+  info[MESSAGE] = message;
   for (const transport of logger.transports) {
     if (transport.silent || (levels[transport.level ?? logger.level] ?? -1) < rank) continue;
     transport.log?.(info, done);
