@@ -179,6 +179,24 @@ async function migrateWithRetries(db: Db, attempts: number): Promise<void> {
   }
 }
 
+/**
+ * A query built once per database client and then run with new bindings each call, for the hottest lookups: the
+ * query builder would compile the same SQL on every call, which allocated more than running it. `build` binds
+ * placeholder values in the order the bindings are later passed; a different count is refused.
+ */
+export function prepared(build: (db: DbOrTx) => Knex.QueryBuilder) {
+  const compiled = new WeakMap<object, Knex.Sql>();
+  return async <Row>(db: DbOrTx, bindings: readonly Knex.Value[]): Promise<Row[]> => {
+    let sql = compiled.get(db.client);
+    if (!sql) compiled.set(db.client, (sql = build(db).toSQL()));
+    if (sql.bindings.length !== bindings.length)
+      throw new Error(`prepared query takes ${sql.bindings.length} bindings, got ${bindings.length}`);
+    // Raw results are the driver's: pg's and PGlite's both carry the rows in `rows`.
+    const result = (await db.raw(sql.sql, bindings)) as { rows: Row[] };
+    return result.rows;
+  };
+}
+
 /** True when the error is PostgreSQL's unique violation, optionally on the named constraint or index. */
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   const e = err as { code?: string; constraint?: string; message?: string };

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { PageRequest, SortKey } from '../domain/listing';
 import type { CountCache } from './count-cache';
-import type { DbOrTx } from './database';
+import { prepared, type DbOrTx } from './database';
 import { likeContains, orderAndPage } from './listing';
 
 /** A product with its category's summary, as the domain sees it. */
@@ -129,9 +129,11 @@ export async function insertProduct(db: DbOrTx, fields: ProductFields): Promise<
 
 /** Finds a product with its category summary. */
 export async function findProductById(db: DbOrTx, id: number): Promise<ProductRecord | undefined> {
-  const row = (await selectProducts(db).where('p.id', id).first()) as Row | undefined;
+  const [row] = await selectProductById<Row>(db, [id]);
   return row && toRecord(row);
 }
+// getProduct's lookup, the API's most frequent query.
+const selectProductById = prepared((db) => selectProducts(db).where('p.id', 0).limit(1, { skipBinding: true }));
 
 /** Updates the given fields and `updated_at`; false when the product does not exist. */
 export async function updateProduct(db: DbOrTx, id: number, fields: Partial<ProductFields>): Promise<boolean> {

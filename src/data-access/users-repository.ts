@@ -1,6 +1,6 @@
 import type { PageRequest, SortKey } from '../domain/listing';
 import type { Knex } from 'knex';
-import type { DbOrTx } from './database';
+import { prepared, type DbOrTx } from './database';
 import { likeContains, orderAndPage } from './listing';
 
 /** A user row as the domain sees it. */
@@ -104,12 +104,16 @@ export async function findUserById(
   id: number,
   options: { lock?: 'share' | 'update' } = {},
 ): Promise<UserRecord | undefined> {
-  const query = db('users').select(COLUMNS).where({ id }).first();
-  if (options.lock === 'share') query.forShare();
-  if (options.lock === 'update') query.forNoKeyUpdate();
-  const row = (await query) as UserRow | undefined;
+  const [row] = await selectUserById[options.lock ?? 'none']<UserRow>(db, [id]);
   return row && toRecord(row);
 }
+// Every authenticated request looks its caller up by id.
+const userById = (db: DbOrTx) => db('users').select(COLUMNS).where({ id: 0 }).limit(1, { skipBinding: true });
+const selectUserById = {
+  none: prepared(userById),
+  share: prepared((db) => userById(db).forShare()),
+  update: prepared((db) => userById(db).forNoKeyUpdate()),
+};
 
 /** Finds a user by email or username, both compared case-insensitively. */
 export async function findUserByLogin(db: DbOrTx, login: string): Promise<UserRecord | undefined> {
