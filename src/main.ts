@@ -9,7 +9,7 @@ import { createDrain } from './http/drain';
 import { systemClock } from './lib/clock';
 import { ConfigError, loadConfig, withoutPassword, type Config } from './lib/config';
 import { createLogger, type Logger } from './lib/logger';
-import { connectRedis } from './lib/redis';
+import { closeRedis, connectRedis } from './lib/redis';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
@@ -66,7 +66,7 @@ async function serve(
   db: ReturnType<typeof createDatabase>,
   hooks: ProcessHooks,
 ): Promise<void> {
-  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
   const lifecycle = { isDraining: () => drain.draining };
   const server: Server = createHttpServer(createApp({ config, db, redis, logger, clock: systemClock, lifecycle }));
   // Bodies must arrive within the request timeout too, so a slow sender cannot hold a socket forever.
@@ -87,7 +87,7 @@ async function serve(
       timeout_ms: config.shutdownTimeoutMs,
     });
     drained
-      .then(() => Promise.allSettled([db.destroy(), redis?.quit(), hooks.flush?.()]))
+      .then(() => Promise.allSettled([db.destroy(), redis && closeRedis(redis), hooks.flush?.()]))
       .then(
         () => {
           logger.info('shut down', { pid: process.pid });

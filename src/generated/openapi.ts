@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Readiness probe
-         * @description Checks every required dependency (the database) with a short timeout and reports each check.
+         * @description Checks the database and, when one is configured, Redis, each with a short timeout, and reports each check. Only the database decides readiness: Redis holds nothing but rate-limit counts, and while it is down requests are still served (the login rate limit is not applied), so a Redis outage shows as `checks.redis.status: down` in a 200 rather than taking every instance out of rotation.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -1704,7 +1704,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Every required dependency answers. */
+            /** @description The database answers and the process is not shutting down; `checks.redis` may still be down. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1728,7 +1728,7 @@ export interface operations {
             };
             422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
-            /** @description A required dependency is down, or the process is shutting down. */
+            /** @description The database is down, or the process is shutting down. */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -37,7 +37,7 @@ export function createApp(deps: AppDeps): App {
     authenticate: createAuthenticator(deps),
     logger: deps.logger,
     metrics,
-    rateLimiters: { auth: authRateLimiter(deps) },
+    rateLimiters: { auth: authRateLimiter({ ...deps, metrics }) },
     maxBodyBytes: deps.config.maxBodyBytes,
     validateResponses: deps.config.validateResponses,
     requestTimeoutMs: deps.config.requestTimeoutMs,

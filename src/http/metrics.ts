@@ -8,6 +8,8 @@ export type Metrics = {
   registry: client.Registry;
   /** Records one finished request; unmatched routes pass operation id `unmatched`. */
   observe: (operationId: string, method: string, status: number, seconds: number) => void;
+  /** Counts one failed call of the rate limiter to its store (Redis down or not answering in time). */
+  countRateLimitStoreError: () => void;
 };
 
 /** Creates a registry of its own (so several apps in one process never share counters) and the recording middleware. */
@@ -26,6 +28,11 @@ export function createMetrics(db: Db): Metrics {
     name: 'http_requests_total',
     help: 'Requests served, by operation, method and status.',
     labelNames,
+    registers: [registry],
+  });
+  const storeErrors = new client.Counter({
+    name: 'rate_limit_store_errors_total',
+    help: 'Calls of the rate limiter to Redis that failed or got no reply in time; each let its request in unlimited.',
     registers: [registry],
   });
   const pool = () => (db.client as { pool?: TarnPool }).pool;
@@ -61,5 +68,5 @@ export function createMetrics(db: Db): Metrics {
     child.duration.observe(seconds);
     child.requests.inc();
   };
-  return { registry, observe };
+  return { registry, observe, countRateLimitStoreError: () => storeErrors.inc() };
 }

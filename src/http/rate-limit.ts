@@ -1,10 +1,15 @@
+import { createHash } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { rateLimit, type RateLimitInfo } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { AppError } from '../lib/errors';
+import { sendWithin } from '../lib/redis';
 import type { AppDeps } from './deps';
+import type { Metrics } from './metrics';
 
 const WINDOW_MS = 60_000;
+
+const scriptSha = (script: string) => createHash('sha1').update(script).digest('hex');
 
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -13,7 +18,9 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
  * The counts live in memory, or in Redis when the app has a client, so that the limit holds across processes.
  * Over the limit it is 429 RATE_LIMITED.
  */
-export function authRateLimiter(deps: Pick<AppDeps, 'config' | 'logger' | 'redis'>): RequestHandler {
+export function authRateLimiter(
+  deps: Pick<AppDeps, 'config' | 'logger' | 'redis'> & { metrics?: Pick<Metrics, 'countRateLimitStoreError'> },
+): RequestHandler {
   const { rateLimitPerMinute, rateLimitRedisPrefix } = deps.config.auth;
   const redis = deps.redis;
   const limiter = rateLimit({
@@ -25,14 +32,24 @@ export function authRateLimiter(deps: Pick<AppDeps, 'config' | 'logger' | 'redis
     store: redis
       ? new RedisStore({
           prefix: rateLimitRedisPrefix,
-          sendCommand: (...args: string[]) => redis.sendCommand<RedisReply>(args),
+          // Every failure (Redis down, or frozen past the timeout) is counted; the limiter then lets the request in.
+          sendCommand: (...args: string[]) =>
+            sendWithin<RedisReply>(redis, args).catch((err: unknown) => {
+              deps.metrics?.countRateLimitStoreError();
+              // The store loads its scripts once, at start-up, and would keep a failed load for ever: with Redis down
+              // then, it could never limit. SCRIPT LOAD answers the script's SHA-1, so answer that; once Redis is
+              // back, its first EVALSHA gets NOSCRIPT and the store loads the script for real.
+              if (args[0] === 'SCRIPT' && args[1] === 'LOAD' && args[2] !== undefined) return scriptSha(args[2]);
+              throw err;
+            }),
         })
       : undefined,
-    // With Redis down, logins go on without a limit (the per-account lockout still holds) rather than all failing.
+    // With Redis down, logins go on without a limit (the per-account lockout still holds) rather than all failing;
+    // express-rate-limit reports each such request through `logger.error`, which is a warning here, not an error.
     passOnStoreError: true,
     logger: {
       warn: (error, message) => deps.logger.warn(message ?? 'rate limiter warning', { error: describe(error) }),
-      error: (error, message) => deps.logger.error(message ?? 'rate limiter error', { error: describe(error) }),
+      error: (error, message) => deps.logger.warn(message ?? 'rate limiter error', { error: describe(error) }),
     },
     handler: (req, _res, next) => {
       const resetTime = (req as Request & { rateLimit?: RateLimitInfo }).rateLimit?.resetTime;

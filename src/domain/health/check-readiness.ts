@@ -24,7 +24,11 @@ export async function runCheck(probe: () => Promise<unknown>, timeoutMs: number)
   }
 }
 
-/** Checks every required dependency in parallel; the process is ready when all are up and it is not draining. */
+/**
+ * Checks the database and Redis in parallel. The process is ready when the database is up and it is not draining:
+ * Redis only holds rate-limit counts, and without it requests are still served (the limiter fails open), so a Redis
+ * outage is reported in `checks` but must not take every instance out of rotation at once.
+ */
 export async function checkReadiness(deps: {
   db: Db;
   redis?: { ping: () => Promise<unknown> };
@@ -36,6 +40,5 @@ export async function checkReadiness(deps: {
     runCheck(() => pingDatabase(deps.db), deps.timeoutMs),
     redisClient ? runCheck(() => redisClient.ping(), deps.timeoutMs) : undefined,
   ]);
-  const allUp = database.status === 'up' && (!redis || redis.status === 'up');
-  return { ready: allUp && !deps.isDraining(), checks: redis ? { database, redis } : { database } };
+  return { ready: database.status === 'up' && !deps.isDraining(), checks: redis ? { database, redis } : { database } };
 }
