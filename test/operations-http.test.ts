@@ -48,13 +48,26 @@ describe('metrics', () => {
 });
 
 describe('hardened HTTP', () => {
-  test('when any response is sent, then it carries security headers and a CSP, and no X-Powered-By', async () => {
-    const res = await t.request.get('/health');
+  test('when an API response is sent, then it carries the REST security headers, and no X-Powered-By', async () => {
+    for (const res of [await t.request.get('/health'), await t.request.get('/api/v1/users/me')]) {
+      expect(res.headers['x-powered-by']).toBeUndefined();
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['x-frame-options']).toBe('DENY');
+      expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+      expect(res.headers['referrer-policy']).toBe('no-referrer');
+    }
+  });
+
+  test('when a docs page is sent, then it carries the page headers and a CSP for what it loads', async () => {
+    const res = await t.request.get('/docs/');
+    expect(res.status).toBe(200);
     expect(res.headers['x-powered-by']).toBeUndefined();
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['content-security-policy']).toContain("default-src 'self'");
     expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
-    expect(res.headers['strict-transport-security']).toBeDefined();
+    expect(res.headers['cross-origin-opener-policy']).toBe('same-origin');
+    expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
   });
 
   test('when an allowed origin sends a preflight, then it is answered with that origin and no credentials', async () => {

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import YAML from 'yaml';
-import { redocContentSecurityPolicy } from './hardening';
+import { pageSecurityHeaders, redocContentSecurityPolicy } from './hardening';
 import type { OpenApiDocument } from './spec';
 
 const REDOC_PAGE = `<!doctype html>
@@ -48,6 +48,12 @@ const SWAGGER_UI_FILES = new Set([
  */
 export function docsRouter(doc: OpenApiDocument): Router {
   const router = Router();
+  // HTML pages and their assets: the document headers the API's JSON responses do without.
+  const pageHeaders = pageSecurityHeaders();
+  router.use((_req, res, next) => {
+    for (const [name, value] of pageHeaders) res.setHeader(name, value);
+    next();
+  });
   const json = JSON.stringify(doc);
   // Rendered on first request: stringifying the spec as YAML is a noticeable part of the start-up time.
   let yaml: string | undefined;

@@ -19,10 +19,14 @@ export function createDrain(server: Server, options: { delayMs: number; timeoutM
   const inFlight = new Set<ServerResponse>();
   let draining = false;
   // Before the app's own listener, so that even a response sent at once carries the header.
+  // One shared listener, not a closure per request: 'close' comes once per response.
+  function forget(this: ServerResponse) {
+    inFlight.delete(this);
+  }
   server.prependListener('request', (_req, res: ServerResponse) => {
     if (draining) res.setHeader('Connection', 'close');
     inFlight.add(res);
-    res.once('close', () => inFlight.delete(res));
+    res.on('close', forget);
   });
 
   const start = async () => {

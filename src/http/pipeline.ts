@@ -27,6 +27,8 @@ export type CompiledOperation = SpecOperation & {
   validate: Step & { warm: () => void };
   /** No parameters and no body: a request without a query string has nothing to validate. */
   validatesNothingWithoutQuery: boolean;
+  /** Response validation is on: the validator checks bodies sent through Express's `res.json`. */
+  validatesResponses: boolean;
   handler: AnyHandler | undefined;
 };
 
@@ -89,7 +91,7 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
         next(new AppError('REQUEST_TIMEOUT', `The request took longer than ${requestTimeoutMs} ms.`, undefined, 1));
     }, requestTimeoutMs);
     // 'close' comes once per response, after 'finish' when it was sent, alone when the client went away first.
-    res.once('close', () => {
+    res.on('close', () => {
       clearTimeout(timer);
       if (!res.writableFinished) return;
       const status = res.statusCode;
@@ -159,7 +161,7 @@ async function run(
     requestId: req.requestId,
     baseUrl: `${req.protocol}://${req.get('host') ?? 'localhost'}`,
   });
-  sendReply(res, reply);
+  sendReply(res, reply, op.validatesResponses);
 }
 
 async function authorize(access: Access, req: Request, authenticate: Authenticate): Promise<void> {
@@ -192,6 +194,7 @@ function compileOperation(op: SpecOperation, options: PipelineOptions): Compiled
     validate: validatorFor(options.spec, specDigest(options.spec), op, options.validateResponses),
     validatesNothingWithoutQuery:
       op.parameterCount === 0 && op.requestContentTypes.length === 0 && !options.validateResponses,
+    validatesResponses: options.validateResponses,
     handler: typeof handler === 'function' ? (handler as AnyHandler) : undefined,
   };
 }
@@ -270,13 +273,29 @@ function nonFiniteParameter(sources: Record<'path' | 'query', unknown>): ErrorDe
   return undefined;
 }
 
-function sendReply(res: Response, reply: Reply): void {
+// Express's res.json and res.send re-derive per response what is fixed here (the media type and its charset, an
+// automatic 304 that the spec does not declare for most operations); they are used only where the response
+// validator needs them, since it checks the bodies that go through res.json.
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+const TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
+
+function sendReply(res: Response, reply: Reply, viaExpress: boolean): void {
   if (res.headersSent) return;
-  if (reply.headers) res.set(reply.headers);
-  res.status(reply.status);
-  if (reply.body === undefined) res.end();
-  else if (typeof reply.body === 'string') res.send(reply.body);
-  else res.json(reply.body);
+  if (reply.headers) for (const name in reply.headers) res.setHeader(name, reply.headers[name] as string);
+  res.statusCode = reply.status;
+  const body = reply.body;
+  if (body === undefined) {
+    res.end();
+  } else if (viaExpress) {
+    if (typeof body === 'string') res.send(body);
+    else res.json(body);
+  } else {
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    if (!res.hasHeader('Content-Type'))
+      res.setHeader('Content-Type', typeof body === 'string' ? TEXT_CONTENT_TYPE : JSON_CONTENT_TYPE);
+    res.setHeader('Content-Length', Buffer.byteLength(text));
+    res.end(text);
+  }
 }
 
 /** Answers every request that reached the end of the app with 404 NOT_FOUND in the error format. */
