@@ -72,7 +72,10 @@ export async function updatePost(
   });
 }
 
-/** Deletes a post as its author or a superuser (FORBIDDEN for anyone else who can see it), with `ifMatch` only in the version it accepts. */
+/**
+ * Deletes a post as its author or a superuser (FORBIDDEN for anyone else who can see it), with `ifMatch` only in the
+ * version it accepts; checked on the locked row like updatePost.
+ */
 export async function deletePost(deps: Deps, actor: Actor, id: number, ifMatch?: IfMatch): Promise<void> {
   await deps.db.transaction(async (tx) => {
     const post = await editable(tx, actor, id, 'delete');
