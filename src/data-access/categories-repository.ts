@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { PageRequest, SortKey } from '../domain/listing';
-import type { DbOrTx } from './database';
+import { lockRow, type DbOrTx } from './database';
 import { likeContains, orderAndPage } from './listing';
 
 /** A category row as the domain sees it. */
@@ -53,6 +53,10 @@ export async function findCategoryById(db: DbOrTx, id: number): Promise<Category
   const row = (await db('categories').select(COLUMNS).where({ id }).first()) as Row | undefined;
   return row && toRecord(row);
 }
+
+/** Locks a category's row until the transaction ends (see lockRow); false when there is none. */
+export const lockCategory = (db: DbOrTx, id: number, purpose: 'update' | 'delete'): Promise<boolean> =>
+  lockRow(db, 'categories', id, purpose);
 
 /** Updates the given fields and `updated_at`; undefined when the category does not exist. */
 export async function updateCategory(

@@ -213,3 +213,14 @@ export function isForeignKeyViolation(err: unknown, constraint?: string): boolea
   if (e?.code !== '23503' && e?.code !== '23001') return false;
   return constraint === undefined || e.constraint === constraint || (e.message ?? '').includes(`"${constraint}"`);
 }
+
+/**
+ * Locks one row by id until the transaction ends and says whether it exists. For an update the lock is FOR NO KEY
+ * UPDATE, the one UPDATE itself takes: it does not hold up the foreign key checks of rows being added that
+ * reference this one (an order item for a product, a product in a category); a delete needs FOR UPDATE.
+ */
+export async function lockRow(db: DbOrTx, table: string, id: number, purpose: 'update' | 'delete'): Promise<boolean> {
+  const query = db(table).select('id').where({ id });
+  const rows = await (purpose === 'delete' ? query.forUpdate() : query.forNoKeyUpdate());
+  return rows.length > 0;
+}

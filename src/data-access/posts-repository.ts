@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { PageRequest, SortKey } from '../domain/listing';
-import type { DbOrTx } from './database';
+import { lockRow, type DbOrTx } from './database';
 import { likeContains, orderAndPage } from './listing';
 
 /** A post with its author's public profile, as the domain sees it. */
@@ -83,6 +83,10 @@ export async function findPostById(db: DbOrTx, id: number): Promise<PostRecord |
   const row = (await selectPosts(db).where('p.id', id).first()) as Row | undefined;
   return row && toRecord(row);
 }
+
+/** Locks a post's row until the transaction ends (see lockRow); false when there is none. */
+export const lockPost = (db: DbOrTx, id: number, purpose: 'update' | 'delete'): Promise<boolean> =>
+  lockRow(db, 'posts', id, purpose);
 
 /** Updates the given fields and bumps `updated_at`. */
 export async function updatePost(db: DbOrTx, id: number, fields: Partial<PostFields>): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { PageRequest, SortKey } from '../domain/listing';
 import type { CountCache } from './count-cache';
-import { prepared, type DbOrTx } from './database';
+import { lockRow, prepared, type DbOrTx } from './database';
 import { likeContains, orderAndPage } from './listing';
 
 /** A product with its category's summary, as the domain sees it. */
@@ -134,6 +134,10 @@ export async function findProductById(db: DbOrTx, id: number): Promise<ProductRe
 }
 // getProduct's lookup, the API's most frequent query.
 const selectProductById = prepared((db) => selectProducts(db).where('p.id', 0).limit(1, { skipBinding: true }));
+
+/** Locks a product's row until the transaction ends (see lockRow); false when there is none. */
+export const lockProduct = (db: DbOrTx, id: number, purpose: 'update' | 'delete'): Promise<boolean> =>
+  lockRow(db, 'products', id, purpose);
 
 /** Updates the given fields and `updated_at`; false when the product does not exist. */
 export async function updateProduct(db: DbOrTx, id: number, fields: Partial<ProductFields>): Promise<boolean> {

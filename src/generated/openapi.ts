@@ -718,6 +718,7 @@ export interface components {
          *     - `IDEMPOTENCY_KEY_REUSED` (409): The `Idempotency-Key` was used with a different request.
          *     - `INVALID_STATUS_TRANSITION` (409): The order's status does not allow this change.
          *     - `CONFLICT` (409): The request conflicts with the current state of the resource.
+         *     - `PRECONDITION_FAILED` (412): `If-Match` names no current `ETag` of the resource; nothing was changed.
          *     - `RATE_LIMITED` (429): Too many requests; retry after `Retry-After` seconds.
          *     - `INTERNAL_ERROR` (500): An unexpected error; the body carries no internals.
          *     - `SERVICE_UNAVAILABLE` (503): A dependency is unavailable or the server is shutting down; retry later.
@@ -725,7 +726,7 @@ export interface components {
          * @example VALIDATION_ERROR
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_IMPLEMENTED" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "FORBIDDEN" | "INACTIVE_USER" | "INVALID_CREDENTIALS" | "ACCOUNT_LOCKED" | "EMAIL_TAKEN" | "USERNAME_TAKEN" | "USER_NOT_FOUND" | "INVALID_REFRESH_TOKEN" | "INVALID_RESET_TOKEN" | "LAST_SUPERUSER" | "CATEGORY_NOT_FOUND" | "PRODUCT_NOT_FOUND" | "ORDER_NOT_FOUND" | "POST_NOT_FOUND" | "SLUG_TAKEN" | "CATEGORY_IN_USE" | "PRODUCT_IN_USE" | "INSUFFICIENT_STOCK" | "IDEMPOTENCY_KEY_REUSED" | "INVALID_STATUS_TRANSITION" | "CONFLICT" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "REQUEST_TIMEOUT";
+        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_IMPLEMENTED" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "FORBIDDEN" | "INACTIVE_USER" | "INVALID_CREDENTIALS" | "ACCOUNT_LOCKED" | "EMAIL_TAKEN" | "USERNAME_TAKEN" | "USER_NOT_FOUND" | "INVALID_REFRESH_TOKEN" | "INVALID_RESET_TOKEN" | "LAST_SUPERUSER" | "CATEGORY_NOT_FOUND" | "PRODUCT_NOT_FOUND" | "ORDER_NOT_FOUND" | "POST_NOT_FOUND" | "SLUG_TAKEN" | "CATEGORY_IN_USE" | "PRODUCT_IN_USE" | "INSUFFICIENT_STOCK" | "IDEMPOTENCY_KEY_REUSED" | "INVALID_STATUS_TRANSITION" | "CONFLICT" | "PRECONDITION_FAILED" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "REQUEST_TIMEOUT";
         /**
          * @example {
          *       "error_code": "VALIDATION_ERROR",
@@ -1269,6 +1270,31 @@ export interface components {
             };
         };
         /**
+         * @description `If-Match` names no current `ETag` of the resource (`PRECONDITION_FAILED`): someone changed it since the
+         *     client read it, or the tag is weak. Nothing was changed; read the resource again and retry with its new
+         *     `ETag`.
+         */
+        PreconditionFailed: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": "PRECONDITION_FAILED",
+                 *       "message": "The resource was changed since you read it; read it again and retry with its current ETag.",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "PRECONDITION_FAILED";
+                };
+            };
+        };
+        /**
          * @description The path exists but not with this method (`METHOD_NOT_ALLOWED`); `Allow` lists its methods. Every path of this
          *     document answers it for the methods it does not list.
          */
@@ -1635,6 +1661,16 @@ export interface components {
         /** @description An `ETag` from an earlier response (or a comma-separated list, or `*`); a match answers 304. */
         IfNoneMatch: string;
         /**
+         * @description Makes the change conditional (RFC 9110 §13.1.1): an `ETag` from an earlier response, a comma-separated list
+         *     of them, or `*`. The change is made only if the resource's current `ETag` is one of them (`*`: if the
+         *     resource exists), checked atomically with the change; otherwise nothing changes and the answer is
+         *     `412 PRECONDITION_FAILED`. Tags are compared strongly, as RFC 9110 requires for `If-Match`: a weak tag
+         *     (`W/"..."`) never matches. Without the header the change is unconditional. Checked after authentication,
+         *     permission and existence, so a missing resource is still 404.
+         * @example "pTSlVLQmvmzMSbEYdvXGC39ysNdyxUk9RM-BgpyVyTQ"
+         */
+        IfMatch: string;
+        /**
          * @description A client-chosen key (e.g. a UUID) that makes retries of this request safe; see the operation.
          * @example 3f1c2d9e-7b7a-4c1e-9a43-5d2b8f0e6a11
          */
@@ -1656,7 +1692,11 @@ export interface components {
         "Cache-Control": string;
         /** @description The URL of the created resource. */
         Location: string;
-        /** @description A strong validator of the representation; send it back in `If-None-Match`. */
+        /**
+         * @description A strong validator of the representation: it changes whenever anything the representation shows changes
+         *     (a product's also when its category is renamed, a post's when its author's name changes). Send it back in
+         *     `If-Match` to make a change conditional, or in `If-None-Match` on `GET /api/v1/products/{product_id}`.
+         */
         ETag: string;
         /** @description `true` when the response replays the original result of an earlier request with the same `Idempotency-Key`. */
         "Idempotent-Replayed": "true";
@@ -2486,6 +2526,7 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
@@ -2530,6 +2571,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2555,7 +2597,18 @@ export interface operations {
     deleteCategory: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the change conditional (RFC 9110 §13.1.1): an `ETag` from an earlier response, a comma-separated list
+                 *     of them, or `*`. The change is made only if the resource's current `ETag` is one of them (`*`: if the
+                 *     resource exists), checked atomically with the change; otherwise nothing changes and the answer is
+                 *     `412 PRECONDITION_FAILED`. Tags are compared strongly, as RFC 9110 requires for `If-Match`: a weak tag
+                 *     (`W/"..."`) never matches. Without the header the change is unconditional. Checked after authentication,
+                 *     permission and existence, so a missing resource is still 404.
+                 * @example "pTSlVLQmvmzMSbEYdvXGC39ysNdyxUk9RM-BgpyVyTQ"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The category's id. */
                 category_id: components["parameters"]["CategoryId"];
@@ -2576,6 +2629,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["CategoryNotFound"];
             409: components["responses"]["CategoryInUse"];
+            412: components["responses"]["PreconditionFailed"];
             422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2584,7 +2638,18 @@ export interface operations {
     updateCategory: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the change conditional (RFC 9110 §13.1.1): an `ETag` from an earlier response, a comma-separated list
+                 *     of them, or `*`. The change is made only if the resource's current `ETag` is one of them (`*`: if the
+                 *     resource exists), checked atomically with the change; otherwise nothing changes and the answer is
+                 *     `412 PRECONDITION_FAILED`. Tags are compared strongly, as RFC 9110 requires for `If-Match`: a weak tag
+                 *     (`W/"..."`) never matches. Without the header the change is unconditional. Checked after authentication,
+                 *     permission and existence, so a missing resource is still 404.
+                 * @example "pTSlVLQmvmzMSbEYdvXGC39ysNdyxUk9RM-BgpyVyTQ"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The category's id. */
                 category_id: components["parameters"]["CategoryId"];
@@ -2606,6 +2671,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2627,6 +2693,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["CategoryNotFound"];
             409: components["responses"]["SlugTaken"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
@@ -2841,7 +2908,18 @@ export interface operations {
     replaceProduct: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the change conditional (RFC 9110 §13.1.1): an `ETag` from an earlier response, a comma-separated list
+                 *     of them, or `*`. The change is made only if the resource's current `ETag` is one of them (`*`: if the
+                 *     resource exists), checked atomically with the change; otherwise nothing changes and the answer is
+                 *     `412 PRECONDITION_FAILED`. Tags are compared strongly, as RFC 9110 requires for `If-Match`: a weak tag
+                 *     (`W/"..."`) never matches. Without the header the change is unconditional. Checked after authentication,
+                 *     permission and existence, so a missing resource is still 404.
+                 * @example "pTSlVLQmvmzMSbEYdvXGC39ysNdyxUk9RM-BgpyVyTQ"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The product's id. */
                 product_id: components["parameters"]["ProductId"];
@@ -2899,6 +2977,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["ProductNotFound"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
@@ -2909,7 +2988,18 @@ export interface operations {
     deleteProduct: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the change conditional (RFC 9110 §13.1.1): an `ETag` from an earlier response, a comma-separated list
+                 *     of them, or `*`. The change is made only if the resource's current `ETag` is one of them (`*`: if the
+                 *     resource exists), checked atomically with the change; otherwise nothing changes and the answer is
+                 *     `412 PRECONDITION_FAILED`. Tags are compared strongly, as RFC 9110 requires for `If-Match`: a weak tag
+                 *     (`W/"..."`) never matches. Without the header the change is unconditional. Checked after authentication,
+                 *     permission and existence, so a missing resource is still 404.
+                 * @example "pTSlVLQmvmzMSbEYdvXGC39ysNdyxUk9RM-BgpyVyTQ"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The product's id. */
                 product_id: components["parameters"]["ProductId"];
@@ -2930,6 +3020,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["ProductNotFound"];
             409: components["responses"]["ProductInUse"];
+            412: components["responses"]["PreconditionFailed"];
             422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2938,7 +3029,18 @@ export interface operations {
     updateProduct: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the change conditional (RFC 9110 §13.1.1): an `ETag` from an earlier response, a comma-separated list
+                 *     of them, or `*`. The change is made only if the resource's current `ETag` is one of them (`*`: if the
+                 *     resource exists), checked atomically with the change; otherwise nothing changes and the answer is
+                 *     `412 PRECONDITION_FAILED`. Tags are compared strongly, as RFC 9110 requires for `If-Match`: a weak tag
+                 *     (`W/"..."`) never matches. Without the header the change is unconditional. Checked after authentication,
+                 *     permission and existence, so a missing resource is still 404.
+                 * @example "pTSlVLQmvmzMSbEYdvXGC39ysNdyxUk9RM-BgpyVyTQ"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The product's id. */
                 product_id: components["parameters"]["ProductId"];
@@ -2991,6 +3093,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["ProductNotFound"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
@@ -3394,6 +3497,7 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
@@ -3442,6 +3546,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3474,7 +3579,18 @@ export interface operations {
     deletePost: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the change conditional (RFC 9110 §13.1.1): an `ETag` from an earlier response, a comma-separated list
+                 *     of them, or `*`. The change is made only if the resource's current `ETag` is one of them (`*`: if the
+                 *     resource exists), checked atomically with the change; otherwise nothing changes and the answer is
+                 *     `412 PRECONDITION_FAILED`. Tags are compared strongly, as RFC 9110 requires for `If-Match`: a weak tag
+                 *     (`W/"..."`) never matches. Without the header the change is unconditional. Checked after authentication,
+                 *     permission and existence, so a missing resource is still 404.
+                 * @example "pTSlVLQmvmzMSbEYdvXGC39ysNdyxUk9RM-BgpyVyTQ"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The post's id. */
                 post_id: components["parameters"]["PostId"];
@@ -3494,6 +3610,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["PostNotFound"];
+            412: components["responses"]["PreconditionFailed"];
             422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3502,7 +3619,18 @@ export interface operations {
     updatePost: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the change conditional (RFC 9110 §13.1.1): an `ETag` from an earlier response, a comma-separated list
+                 *     of them, or `*`. The change is made only if the resource's current `ETag` is one of them (`*`: if the
+                 *     resource exists), checked atomically with the change; otherwise nothing changes and the answer is
+                 *     `412 PRECONDITION_FAILED`. Tags are compared strongly, as RFC 9110 requires for `If-Match`: a weak tag
+                 *     (`W/"..."`) never matches. Without the header the change is unconditional. Checked after authentication,
+                 *     permission and existence, so a missing resource is still 404.
+                 * @example "pTSlVLQmvmzMSbEYdvXGC39ysNdyxUk9RM-BgpyVyTQ"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The post's id. */
                 post_id: components["parameters"]["PostId"];
@@ -3524,6 +3652,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3549,6 +3678,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["PostNotFound"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];

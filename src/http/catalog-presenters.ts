@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { CategoryRecord } from '../data-access/categories-repository';
 import type { ProductRecord } from '../data-access/products-repository';
 import type { components } from '../generated/openapi';
@@ -46,15 +45,3 @@ export const presentProductPage = (page: Page<ProductRecord>): Schemas['ProductP
   ...page,
   items: page.items.map(presentProduct),
 });
-
-/** A strong ETag: a hash of the representation, so any visible change (stock, category name...) changes it. */
-export function strongEtag(representation: unknown): string {
-  return `"${createHash('sha256').update(JSON.stringify(representation)).digest('base64url')}"`;
-}
-
-/** Whether an `If-None-Match` header names this ETag (`*` names any); compared weakly, as RFC 9110 asks for GET. */
-export function ifNoneMatchHits(header: string | undefined, etag: string): boolean {
-  if (header === undefined) return false;
-  if (header.trim() === '*') return true;
-  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
-}

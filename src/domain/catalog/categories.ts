@@ -5,13 +5,15 @@ import {
   findCategoryById,
   insertCategory,
   listCategories as listCategoryRows,
+  lockCategory,
   updateCategory as updateCategoryRow,
   type CategoryFields,
   type CategoryRecord,
 } from '../../data-access/categories-repository';
-import { isForeignKeyViolation, isUniqueViolation, type Db } from '../../data-access/database';
+import { isForeignKeyViolation, isUniqueViolation, type Db, type DbOrTx } from '../../data-access/database';
 import { AppError } from '../../lib/errors';
 import { parseSort, toPage, type Page, type PageRequest } from '../listing';
+import { assertIfMatch, versionOf, type IfMatch } from '../preconditions';
 
 type Deps = { db: Db };
 
@@ -41,25 +43,48 @@ export async function createCategory(deps: Deps, fields: CategoryFields): Promis
   }
 }
 
-/** Updates the given fields of a category. */
-export async function updateCategory(deps: Deps, id: number, fields: Partial<CategoryFields>): Promise<CategoryRecord> {
+/**
+ * Updates the given fields of a category; with `ifMatch`, only if its current version is one it accepts
+ * (PRECONDITION_FAILED otherwise). The condition is checked on the row locked in the transaction that writes it;
+ * without one, the single UPDATE ... RETURNING reads nothing beforehand, and the unique index decides racing slugs.
+ */
+export async function updateCategory(
+  deps: Deps,
+  id: number,
+  fields: Partial<CategoryFields>,
+  ifMatch?: IfMatch,
+): Promise<CategoryRecord> {
   try {
-    return (await updateCategoryRow(deps.db, id, fields)) ?? notFound();
+    return await deps.db.transaction(async (tx) => {
+      if (ifMatch) assertIfMatch(ifMatch, versionOf(await lockedCategory(tx, id, 'update')));
+      return (await updateCategoryRow(tx, id, fields)) ?? notFound();
+    });
   } catch (err) {
     throw slugTaken(err, fields.slug);
   }
 }
 
-/** Deletes a category; the products' foreign key (RESTRICT) makes one in use CATEGORY_IN_USE, also under races. */
-export async function deleteCategory(deps: Deps, id: number): Promise<void> {
-  let deleted: number;
+/**
+ * Deletes a category, with `ifMatch` only in the version it accepts. The products' foreign key (RESTRICT) makes one
+ * in use CATEGORY_IN_USE, also against a product being created in it or moved to it at the same time: that write's
+ * key check waits for this transaction, and then fails if the category is gone.
+ */
+export async function deleteCategory(deps: Deps, id: number, ifMatch?: IfMatch): Promise<void> {
   try {
-    deleted = await deleteCategoryRow(deps.db, id);
+    await deps.db.transaction(async (tx) => {
+      if (ifMatch) assertIfMatch(ifMatch, versionOf(await lockedCategory(tx, id, 'delete')));
+      if ((await deleteCategoryRow(tx, id)) === 0) notFound();
+    });
   } catch (err) {
     if (!isForeignKeyViolation(err, PRODUCTS_CATEGORY_FK)) throw err;
     throw new AppError('CATEGORY_IN_USE', 'Products still belong to this category; move or delete them first.');
   }
-  if (deleted === 0) notFound();
+}
+
+// Read after the lock, in a statement of its own, so it sees the last committed state.
+async function lockedCategory(tx: DbOrTx, id: number, purpose: 'update' | 'delete'): Promise<CategoryRecord> {
+  if (!(await lockCategory(tx, id, purpose))) notFound();
+  return (await findCategoryById(tx, id)) ?? notFound();
 }
 
 function notFound(): never {

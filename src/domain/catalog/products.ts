@@ -1,4 +1,4 @@
-import { isForeignKeyViolation, type Db } from '../../data-access/database';
+import { isForeignKeyViolation, type Db, type DbOrTx } from '../../data-access/database';
 import { PRODUCTS_CATEGORY_FK } from '../../data-access/categories-repository';
 import type { CountCache } from '../../data-access/count-cache';
 import {
@@ -8,6 +8,7 @@ import {
   findProductById,
   insertProduct,
   listProducts as listProductRows,
+  lockProduct,
   updateProduct as updateProductRow,
   type ProductFields,
   type ProductFilter,
@@ -16,6 +17,7 @@ import {
 import { AppError } from '../../lib/errors';
 import type { Actor } from '../actor';
 import { parseSort, toPage, type Page, type PageRequest } from '../listing';
+import { assertIfMatch, versionOf, type IfMatch } from '../preconditions';
 
 type Deps = { db: Db };
 
@@ -63,23 +65,50 @@ export async function createProduct(deps: Deps, fields: ProductFields): Promise<
   return (await findProductById(deps.db, id)) ?? notFound();
 }
 
-/** Updates the given fields (all of them for a replacement) and bumps `updated_at`. */
-export async function updateProduct(deps: Deps, id: number, fields: Partial<ProductFields>): Promise<ProductRecord> {
-  const updated = await withCategoryCheck(() => updateProductRow(deps.db, id, fields));
-  if (!updated) notFound();
-  return (await findProductById(deps.db, id)) ?? notFound();
+/**
+ * Updates the given fields (all of them for a replacement) and bumps `updated_at`; with `ifMatch`, only if the
+ * product's current version is one it accepts (PRECONDITION_FAILED otherwise, and nothing changes).
+ *
+ * Atomicity: the condition is checked on the row locked in the transaction that writes it, so of two editors
+ * holding one version the second waits and then sees the first one's. Without a condition nothing is read before
+ * the write: the one UPDATE applies the given fields to the row as it is then. Either way the answer is read in
+ * the transaction while the row is still locked, so it and its ETag are this write's result, not a later one's.
+ */
+export async function updateProduct(
+  deps: Deps,
+  id: number,
+  fields: Partial<ProductFields>,
+  ifMatch?: IfMatch,
+): Promise<ProductRecord> {
+  return withCategoryCheck(() =>
+    deps.db.transaction(async (tx) => {
+      if (ifMatch) assertIfMatch(ifMatch, versionOf(await lockedProduct(tx, id, 'update')));
+      if (!(await updateProductRow(tx, id, fields))) notFound();
+      return (await findProductById(tx, id)) ?? notFound();
+    }),
+  );
 }
 
-/** Deletes a product no order mentions; one that orders mention is PRODUCT_IN_USE (the order items' foreign key). */
-export async function deleteProduct(deps: Deps, id: number): Promise<void> {
-  let deleted: number;
+/**
+ * Deletes a product no order mentions, with `ifMatch` only in the version it accepts. One that orders mention is
+ * PRODUCT_IN_USE: the order items' foreign key decides, also against an order being placed at the same time.
+ */
+export async function deleteProduct(deps: Deps, id: number, ifMatch?: IfMatch): Promise<void> {
   try {
-    deleted = await deleteProductRow(deps.db, id);
+    await deps.db.transaction(async (tx) => {
+      if (ifMatch) assertIfMatch(ifMatch, versionOf(await lockedProduct(tx, id, 'delete')));
+      if ((await deleteProductRow(tx, id)) === 0) notFound();
+    });
   } catch (err) {
     if (!isForeignKeyViolation(err, ORDER_ITEMS_PRODUCT_FK)) throw err;
     throw new AppError('PRODUCT_IN_USE', 'Orders mention this product; deactivate it with is_active=false instead.');
   }
-  if (deleted === 0) notFound();
+}
+
+// Read after the lock, in a statement of its own, so it sees the last committed state, its category's included.
+async function lockedProduct(tx: DbOrTx, id: number, purpose: 'update' | 'delete'): Promise<ProductRecord> {
+  if (!(await lockProduct(tx, id, purpose))) notFound();
+  return (await findProductById(tx, id)) ?? notFound();
 }
 
 function assertPriceRange(min: number | undefined, max: number | undefined): void {

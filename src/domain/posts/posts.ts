@@ -1,10 +1,11 @@
-import type { Db } from '../../data-access/database';
+import type { Db, DbOrTx } from '../../data-access/database';
 import {
   POST_SORT_COLUMNS,
   deletePost as deletePostRow,
   findPostById,
   insertPost,
   listPosts as listPostRows,
+  lockPost,
   updatePost as updatePostRow,
   type PostFields,
   type PostRecord,
@@ -12,6 +13,7 @@ import {
 import { AppError } from '../../lib/errors';
 import type { Actor } from '../actor';
 import { parseSort, toPage, type Page, type PageRequest } from '../listing';
+import { assertIfMatch, versionOf, type IfMatch } from '../preconditions';
 
 type Deps = { db: Db };
 
@@ -49,22 +51,45 @@ export async function createPost(deps: Deps, actor: Actor, fields: PostFields): 
   return visible(actor, await findPostById(deps.db, id));
 }
 
-/** Updates a post as its author or a superuser; FORBIDDEN for anyone else who can see it. */
+/**
+ * Updates a post as its author or a superuser (FORBIDDEN for anyone else who can see it); with `ifMatch`, only if
+ * its current version is one it accepts (PRECONDITION_FAILED otherwise). The checks run on the row locked in the
+ * transaction that writes it, so an author and a superuser editing at once serialize, and a post deleted or
+ * changed meanwhile is judged as it is now; the answer is this write's result.
+ */
 export async function updatePost(
   deps: Deps,
   actor: Actor,
   id: number,
   fields: Partial<PostFields>,
+  ifMatch?: IfMatch,
 ): Promise<PostRecord> {
-  assertMayEdit(actor, visible(actor, await findPostById(deps.db, id)));
-  await updatePostRow(deps.db, id, fields);
-  return visible(actor, await findPostById(deps.db, id));
+  return deps.db.transaction(async (tx) => {
+    const post = await editable(tx, actor, id, 'update');
+    if (ifMatch) assertIfMatch(ifMatch, versionOf(post));
+    await updatePostRow(tx, id, fields);
+    return visible(actor, await findPostById(tx, id));
+  });
 }
 
-/** Deletes a post as its author or a superuser; FORBIDDEN for anyone else who can see it. */
-export async function deletePost(deps: Deps, actor: Actor, id: number): Promise<void> {
-  assertMayEdit(actor, visible(actor, await findPostById(deps.db, id)));
-  await deletePostRow(deps.db, id);
+/**
+ * Deletes a post as its author or a superuser (FORBIDDEN for anyone else who can see it), with `ifMatch` only in the
+ * version it accepts; checked on the locked row like updatePost.
+ */
+export async function deletePost(deps: Deps, actor: Actor, id: number, ifMatch?: IfMatch): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    const post = await editable(tx, actor, id, 'delete');
+    if (ifMatch) assertIfMatch(ifMatch, versionOf(post));
+    await deletePostRow(tx, id);
+  });
+}
+
+// The lock first, then a read of its own: the checks and the write that follow all see the row as it is now.
+async function editable(tx: DbOrTx, actor: Actor, id: number, purpose: 'update' | 'delete'): Promise<PostRecord> {
+  await lockPost(tx, id, purpose);
+  const post = visible(actor, await findPostById(tx, id));
+  assertMayEdit(actor, post);
+  return post;
 }
 
 function visible(viewer: Actor | undefined, post: PostRecord | undefined): PostRecord {

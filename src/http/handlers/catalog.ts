@@ -6,17 +6,13 @@ import {
   updateCategory,
 } from '../../domain/catalog/categories';
 import { createProduct, deleteProduct, getProduct, listProducts, updateProduct } from '../../domain/catalog/products';
+import { versionOf } from '../../domain/preconditions';
+import type { CategoryRecord } from '../../data-access/categories-repository';
 import { CountCache } from '../../data-access/count-cache';
-import type { ProductFields } from '../../data-access/products-repository';
+import type { ProductFields, ProductRecord } from '../../data-access/products-repository';
 import type { components } from '../../generated/openapi';
-import {
-  ifNoneMatchHits,
-  presentCategory,
-  presentCategoryPage,
-  presentProduct,
-  presentProductPage,
-  strongEtag,
-} from '../catalog-presenters';
+import { presentCategory, presentCategoryPage, presentProduct, presentProductPage } from '../catalog-presenters';
+import { etagOf, ifNoneMatchHits, parseIfMatch } from '../conditional';
 import { pageOf } from '../caller';
 import type { AppDeps } from '../deps';
 import type { PartialHandlers } from '../operations';
@@ -37,10 +33,16 @@ const productFields = (body: ProductBody): Partial<ProductFields> => ({
 export function catalogHandlers(deps: AppDeps) {
   // Per app instance; exact across instances because entries are keyed by the catalog version in the database.
   const listDeps = { ...deps, productCounts: new CountCache() };
-  const productReply = <S extends 200 | 201>(status: S, body: components['schemas']['Product']) => ({
+  // Every answer with a product or category carries its ETag, which If-Match sends back (src/domain/preconditions).
+  const productReply = <S extends 200 | 201>(status: S, product: ProductRecord) => ({
     status,
-    headers: { ETag: strongEtag(body) },
-    body,
+    headers: { ETag: etagOf(versionOf(product)) },
+    body: presentProduct(product),
+  });
+  const categoryReply = <S extends 200 | 201>(status: S, category: CategoryRecord) => ({
+    status,
+    headers: { ETag: etagOf(versionOf(category)) },
+    body: presentCategory(category),
   });
 
   return {
@@ -55,25 +57,17 @@ export function catalogHandlers(deps: AppDeps) {
         slug: body.slug,
         description: body.description ?? null,
       });
-      return {
-        status: 201,
-        headers: { Location: `${baseUrl}/api/v1/categories/${category.id}` },
-        body: presentCategory(category),
-      };
+      const reply = categoryReply(201, category);
+      return { ...reply, headers: { ...reply.headers, Location: `${baseUrl}/api/v1/categories/${category.id}` } };
     },
 
-    getCategory: async ({ params }) => ({
-      status: 200,
-      body: presentCategory(await getCategory(deps, params.category_id)),
-    }),
+    getCategory: async ({ params }) => categoryReply(200, await getCategory(deps, params.category_id)),
 
-    updateCategory: async ({ params, body }) => ({
-      status: 200,
-      body: presentCategory(await updateCategory(deps, params.category_id, body)),
-    }),
+    updateCategory: async ({ params, body, headers }) =>
+      categoryReply(200, await updateCategory(deps, params.category_id, body, parseIfMatch(headers['If-Match']))),
 
-    deleteCategory: async ({ params }) => {
-      await deleteCategory(deps, params.category_id);
+    deleteCategory: async ({ params, headers }) => {
+      await deleteCategory(deps, params.category_id, parseIfMatch(headers['If-Match']));
       return { status: 204 };
     },
 
@@ -101,26 +95,32 @@ export function catalogHandlers(deps: AppDeps) {
         categoryId: body.category_id ?? null,
         isActive: body.is_active ?? true,
       });
-      const reply = productReply(201, presentProduct(product));
+      const reply = productReply(201, product);
       return { ...reply, headers: { ...reply.headers, Location: `${baseUrl}/api/v1/products/${product.id}` } };
     },
 
     getProduct: async ({ params, headers, caller }) => {
-      const reply = productReply(200, presentProduct(await getProduct(deps, caller, params.product_id)));
+      const reply = productReply(200, await getProduct(deps, caller, params.product_id));
       if (ifNoneMatchHits(headers['If-None-Match'], reply.headers.ETag)) {
         return { status: 304, headers: reply.headers };
       }
       return reply;
     },
 
-    replaceProduct: async ({ params, body }) =>
-      productReply(200, presentProduct(await updateProduct(deps, params.product_id, productFields(body)))),
+    replaceProduct: async ({ params, body, headers }) =>
+      productReply(
+        200,
+        await updateProduct(deps, params.product_id, productFields(body), parseIfMatch(headers['If-Match'])),
+      ),
 
-    updateProduct: async ({ params, body }) =>
-      productReply(200, presentProduct(await updateProduct(deps, params.product_id, productFields(body)))),
+    updateProduct: async ({ params, body, headers }) =>
+      productReply(
+        200,
+        await updateProduct(deps, params.product_id, productFields(body), parseIfMatch(headers['If-Match'])),
+      ),
 
-    deleteProduct: async ({ params }) => {
-      await deleteProduct(deps, params.product_id);
+    deleteProduct: async ({ params, headers }) => {
+      await deleteProduct(deps, params.product_id, parseIfMatch(headers['If-Match']));
       return { status: 204 };
     },
   } satisfies PartialHandlers;
