@@ -35,13 +35,51 @@ function locate(diff: Diff): string {
  * a removed error status (4xx/5xx) only means the server no longer sends it, which breaks no client; a removed
  * success status stays breaking.
  */
-function reclassify(diff: Diff): Diff['type'] {
+function reclassify(diff: Diff, after: Doc): Diff['type'] {
+  if (narrowedBySibling(diff, after)) return 'non-breaking';
   const isExample = diff.path.some((segment) => segment === 'example' || segment === 'examples');
   if (isExample && diff.type === 'unclassified') return 'annotation';
   const [root, , , responses, status] = diff.path.map(String);
   const isErrorStatus = root === 'paths' && responses === 'responses' && /^[45]\d\d$/.test(status ?? '');
   if (isErrorStatus && diff.path.length === 5 && diff.action === 'remove') return 'non-breaking';
   return diff.type;
+}
+
+// Follows a diff's path through the document, resolving local $refs on the way, as the diff library did.
+function walk(doc: Doc, path: readonly (string | number)[], from: unknown = doc): unknown {
+  let node = from;
+  for (const segment of path) {
+    for (let ref = refOf(node); ref !== undefined; ref = refOf(node)) {
+      node = ref
+        .slice(2)
+        .split('/')
+        .reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], doc);
+    }
+    node = (node as Record<string | number, unknown> | undefined)?.[segment];
+  }
+  return node;
+}
+const refOf = (node: unknown): string | undefined => {
+  const ref = (node as { $ref?: unknown } | undefined)?.$ref;
+  return typeof ref === 'string' && ref.startsWith('#/') ? ref : undefined;
+};
+
+/**
+ * A value added to one member's enum of an `allOf` that another member narrows to a list without it: the schema
+ * still admits none of it (a shared `ErrorCode` enum grew, and a response lists its own codes beside it). The diff
+ * library reports such a member's change unmerged as breaking.
+ */
+function narrowedBySibling(diff: Diff, after: Doc): boolean {
+  const at = diff.path.lastIndexOf('allOf');
+  const [member, properties, property, keyword] = diff.path.slice(at + 1);
+  if (at < 0 || diff.action !== 'add' || properties !== 'properties' || keyword !== 'enum') return false;
+  const members = walk(after, diff.path.slice(0, at + 1));
+  if (!Array.isArray(members)) return false;
+  return members.some((sibling, index) => {
+    if (index === member) return false;
+    const values = walk(after, ['properties', String(property), 'enum'], sibling);
+    return Array.isArray(values) && !values.includes(diff.after);
+  });
 }
 
 /** Compares two parsed specs with api-smart-diff and decides whether the change set may ship under the new version. */
@@ -52,7 +90,7 @@ export function compareSpecs(before: Doc, after: Doc): SpecDiff {
   for (const diff of diffs) {
     if (REPEATED_UNDER_PATHS.test(diff.path.join('/'))) continue;
     const detail = `${diff.action} ${diff.path.slice(3).join('.')}`.trim();
-    const type = reclassify(diff);
+    const type = reclassify(diff, after);
     const change = { type, where: locate(diff), description: diff.description || detail };
     const key = `${change.type}|${change.where}|${change.description}`;
     if (seen.has(key)) continue;

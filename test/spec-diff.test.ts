@@ -6,7 +6,7 @@ import YAML from 'yaml';
 import { compareSpecs } from '../scripts/spec-diff';
 
 type Doc = Parameters<typeof compareSpecs>[0];
-type Schema = { required?: string[]; enum?: string[]; properties?: Record<string, unknown> };
+type Schema = { required?: string[]; enum?: string[]; properties?: Record<string, unknown>; allOf?: unknown[] };
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -113,6 +113,42 @@ describe('spec diff classification', () => {
     const withoutSuccess = changed((doc) => delete responses(doc)['201']);
     expect(withoutSuccess.ok).toBe(false);
     expect(withoutSuccess.breaking).toContainEqual(expect.objectContaining({ description: '[Removed] Response 201' }));
+  });
+
+  test('when a shared enum grows under a response that narrows it in allOf, then only the unnarrowed one breaks', () => {
+    const withResponses = (doc: Doc) => {
+      schema(doc, 'Narrowed').allOf = [
+        { $ref: '#/components/schemas/Order' },
+        { properties: { status: { enum: ['pending'] } } },
+      ] as never;
+      schema(doc, 'Wide').allOf = [{ $ref: '#/components/schemas/Order' }] as never;
+      const paths = doc.paths as Record<string, Record<string, unknown>>;
+      for (const [route, name] of [
+        ['/narrowed', 'Narrowed'],
+        ['/wide', 'Wide'],
+      ] as const) {
+        paths[route] = {
+          get: {
+            operationId: `get${name}`,
+            responses: {
+              '200': {
+                description: 'OK.',
+                content: { 'application/json': { schema: { $ref: `#/components/schemas/${name}` } } },
+              },
+            },
+          },
+        };
+      }
+    };
+    const before = base();
+    (before.components as { schemas: Record<string, Schema> }).schemas.Narrowed = {};
+    (before.components as { schemas: Record<string, Schema> }).schemas.Wide = {};
+    withResponses(before);
+    const after = structuredClone(before);
+    schema(after, 'Status').enum?.push('refunded');
+    const result = compareSpecs(before, after);
+    expect(result.breaking.map((c) => c.where)).toContain('GET /wide');
+    expect(result.breaking.map((c) => c.where)).not.toContain('GET /narrowed');
   });
 
   test('when the major version is raised with a breaking change, then the diff passes and still lists it', () => {
