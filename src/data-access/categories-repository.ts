@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { PageRequest, SortKey } from '../domain/listing';
-import { lockRow, type DbOrTx } from './database';
+import { asDate, lockRow, type DbOrTx } from './database';
 import { likeContains, orderAndPage } from './listing';
 
 /** A category row as the domain sees it. */
@@ -38,8 +38,8 @@ const toRecord = (row: Row): CategoryRecord => ({
   name: row.name,
   slug: row.slug,
   description: row.description,
-  createdAt: new Date(row.created_at),
-  updatedAt: new Date(row.updated_at),
+  createdAt: asDate(row.created_at),
+  updatedAt: asDate(row.updated_at),
 });
 
 /** Inserts a category; the unique index rejects a taken slug. */

@@ -23,6 +23,9 @@ function loadPglite() {
 // bigint (count(*), sums) arrives as a string from pg; ids and totals here stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
+/** A timestamp column as a Date: pg parses timestamptz into one already; only a string needs parsing. */
+export const asDate = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
+
 export type Db = Knex;
 export type DbOrTx = Knex | Knex.Transaction;
 

@@ -2,6 +2,7 @@ import type { PageRequest, SortKey } from '../domain/listing';
 import type { OrderStatus } from '../domain/orders/status';
 import type { DbOrTx } from './database';
 import { orderAndPage } from './listing';
+import { asDate } from './database';
 
 /** One line of an order: a snapshot of the product's name and price when the order was placed. */
 export type OrderItemRecord = {
@@ -73,8 +74,8 @@ const toRecord = (row: Row, items: OrderItemRecord[]): OrderRecord => ({
   items,
   totalCents: Number(row.total_cents),
   currency: row.currency,
-  createdAt: new Date(row.created_at),
-  updatedAt: new Date(row.updated_at),
+  createdAt: asDate(row.created_at),
+  updatedAt: asDate(row.updated_at),
 });
 
 // One query fetches the items of every given order, however many there are.

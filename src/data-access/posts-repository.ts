@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { PageRequest, SortKey } from '../domain/listing';
-import { lockRow, type DbOrTx } from './database';
+import { asDate, lockRow, type DbOrTx } from './database';
 import { likeContains, orderAndPage } from './listing';
 
 /** A post with its author's public profile, as the domain sees it. */
@@ -53,8 +53,8 @@ const toRecord = (row: Row): PostRecord => ({
   body: row.body,
   published: row.published,
   author: { id: Number(row.author_id), username: row.author_username, fullName: row.author_full_name },
-  createdAt: new Date(row.created_at),
-  updatedAt: new Date(row.updated_at),
+  createdAt: asDate(row.created_at),
+  updatedAt: asDate(row.updated_at),
 });
 
 // One JOIN nests the author of every row; no query per post.

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { PageRequest, SortKey } from '../domain/listing';
 import type { CountCache } from './count-cache';
-import { lockRow, prepared, type DbOrTx } from './database';
+import { asDate, lockRow, prepared, type DbOrTx } from './database';
 import { likeContains, orderAndPage } from './listing';
 
 /** A product with its category's summary, as the domain sees it. */
@@ -92,8 +92,8 @@ const toRecord = (row: Row): ProductRecord => ({
       ? null
       : { id: Number(row.category_id), name: row.category_name, slug: row.category_slug },
   isActive: row.is_active,
-  createdAt: new Date(row.created_at),
-  updatedAt: new Date(row.updated_at),
+  createdAt: asDate(row.created_at),
+  updatedAt: asDate(row.updated_at),
 });
 
 const toColumns = (fields: Partial<ProductFields>) => ({

@@ -1,4 +1,5 @@
 import type { DbOrTx } from './database';
+import { asDate } from './database';
 
 /** A stored refresh token; only its SHA-256 hash is kept. */
 export type RefreshTokenRecord = {
@@ -25,9 +26,9 @@ const toRecord = (row: Row): RefreshTokenRecord => ({
   id: Number(row.id),
   userId: Number(row.user_id),
   familyId: row.family_id,
-  expiresAt: new Date(row.expires_at),
-  spentAt: row.spent_at === null ? null : new Date(row.spent_at),
-  revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
+  expiresAt: asDate(row.expires_at),
+  spentAt: row.spent_at === null ? null : asDate(row.spent_at),
+  revokedAt: row.revoked_at === null ? null : asDate(row.revoked_at),
 });
 
 /** Stores a new refresh token of a family. */

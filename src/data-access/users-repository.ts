@@ -1,6 +1,6 @@
 import type { PageRequest, SortKey } from '../domain/listing';
 import type { Knex } from 'knex';
-import { prepared, type DbOrTx } from './database';
+import { asDate, prepared, type DbOrTx } from './database';
 import { likeContains, orderAndPage } from './listing';
 
 /** A user row as the domain sees it. */
@@ -60,10 +60,10 @@ function toRecord(row: UserRow): UserRecord {
     isActive: row.is_active,
     isSuperuser: row.is_superuser,
     failedLoginCount: Number(row.failed_login_count),
-    lockedUntil: row.locked_until === null ? null : new Date(row.locked_until),
-    passwordChangedAt: row.password_changed_at === null ? null : new Date(row.password_changed_at),
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
+    lockedUntil: row.locked_until === null ? null : asDate(row.locked_until),
+    passwordChangedAt: row.password_changed_at === null ? null : asDate(row.password_changed_at),
+    createdAt: asDate(row.created_at),
+    updatedAt: asDate(row.updated_at),
   };
 }
 
