@@ -56,6 +56,13 @@ const SCRIPTS: Record<ServerName, string> = {
   'app-tracing': 'dist/scripts/bench/traced-server.js',
   baseline: 'dist/scripts/bench/baseline-server.js',
 };
+// The Node.js flags of the production start command (package.json's `start`), given to every server alike, the
+// baseline included, so the bench measures what ships and compares like with like.
+const NODE_FLAGS = (
+  JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
+).scripts.start
+  .split(/\s+/)
+  .filter((word) => word.startsWith('--'));
 const json = { 'content-type': 'application/json' };
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -260,7 +267,7 @@ async function startServer(
   if (!fs.existsSync(path.join(ROOT, script))) throw new Error(`${script} is missing: run \`make build\` first`);
   const log = fs.openSync(path.join(OUT_DIR, `${name}.log`), 'w');
   const started = performance.now();
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, script], {
     cwd: ROOT,
     stdio: ['ignore', log, log],
     // A clean environment: nothing from the caller's shell (NODE_OPTIONS, a .env's REDIS_URL...) changes a server.
@@ -490,7 +497,8 @@ function renderReport(input: ReportInput): string {
   const lines: string[] = [];
   lines.push(
     `${input.connections} connections, ${input.duration} s per scenario and server, bcrypt cost ${input.bcryptRounds}; ` +
-      `${os.cpus().length} CPUs, load average before the run ${input.loadBefore.toFixed(2)}, after ${os.loadavg()[0]?.toFixed(2)}.`,
+      `${os.cpus().length} CPUs, load average before the run ${input.loadBefore.toFixed(2)}, after ${os.loadavg()[0]?.toFixed(2)}; ` +
+      `Node.js ${process.version}${NODE_FLAGS.length ? ` ${NODE_FLAGS.join(' ')}` : ''} for every server.`,
     '',
     '| scenario | server | req/s | CPU µs/req | p50 ms | p99 ms | non-2xx / errors | peak RSS MB |',
     '|---|---|---:|---:|---:|---:|---:|---:|',

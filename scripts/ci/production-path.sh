@@ -47,7 +47,9 @@ wait_for_200() {
 
 node dist/scripts/migrate.js || fail "migrations failed"
 node dist/scripts/seed.js || fail "seeding the first superuser failed"
-node dist/src/server.js >"$work/server.log" 2>&1 &
+# The documented start command, package.json's `start` (node with its flags), run directly so that $! is the server.
+start=$(node -p 'require("./package.json").scripts.start')
+$start >"$work/server.log" 2>&1 &
 server=$!
 
 wait_for_200 /health/ready "$work/server.log" "the server"
@@ -61,7 +63,7 @@ grep -q '"total":0' <<<"$products" || fail "a production seed inserted demo prod
 
 # Tracing on from the environment alone: the OpenTelemetry packages must be in the production install.
 kill "$server"; wait "$server" || true
-OTEL_TRACES_EXPORTER=console OTEL_SERVICE_NAME=prod-path node dist/src/server.js >"$work/traced.log" 2>&1 &
+OTEL_TRACES_EXPORTER=console OTEL_SERVICE_NAME=prod-path $start >"$work/traced.log" 2>&1 &
 server=$!
 wait_for_200 /health "$work/traced.log" "the server with tracing on"
 for _ in $(seq 1 50); do grep -q "name: 'getHealth'" "$work/traced.log" && break; sleep 0.2; done
