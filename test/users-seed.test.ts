@@ -41,9 +41,15 @@ describe('first superuser seed', () => {
   });
 
   test('when FIRST_SUPERUSER_EMAIL is not set, then nothing is created', async () => {
-    const before = await t.db('users').count({ n: '*' });
-    await firstSuperuser.run(t.db, testConfig(), t.deps.logger);
-    expect(await t.db('users').count({ n: '*' })).toEqual(before);
+    // Both counts in one snapshot: on PostgreSQL, test files running alongside add users to the same tables.
+    const trx = await t.db.transaction({ isolationLevel: 'repeatable read' });
+    try {
+      const before = await trx('users').count({ n: '*' });
+      await firstSuperuser.run(trx, testConfig(), t.deps.logger);
+      expect(await trx('users').count({ n: '*' })).toEqual(before);
+    } finally {
+      await trx.rollback();
+    }
   });
 
   test('when the password breaks the policy, then the seed fails naming the variable and the rules', async () => {

@@ -32,8 +32,10 @@ export type DbOrTx = Knex | Knex.Transaction;
 /**
  * Opens the configured database: PostgreSQL through pg, or embedded PGlite (in memory when dataDir is ':memory:'),
  * whose data directory this process then holds until destroy() (DataDirInUseError when another holds it).
+ * `inMemoryFrom`, for tests: an in-memory PGlite starts as a copy of this data directory tarball (from
+ * dumpDataDir) instead of an empty new cluster, which is several seconds of initdb and migrations on a slow machine.
  */
-export function createDatabase(database: Config['database'], logger?: Logger): Db {
+export function createDatabase(database: Config['database'], logger?: Logger, inMemoryFrom?: Blob): Db {
   // Without a logger of ours knex prints pool errors (e.g. a refused connection) straight to the console.
   const log = logger && {
     warn: (message: unknown) => logger.warn(`database: ${String(message)}`),
@@ -58,7 +60,7 @@ export function createDatabase(database: Config['database'], logger?: Logger): D
     });
   }
   const dataDir = database.dataDir === ':memory:' ? undefined : path.resolve(database.dataDir);
-  if (!dataDir) return openPglite(undefined, log);
+  if (!dataDir) return openPglite(undefined, log, undefined, inMemoryFrom);
   fs.mkdirSync(dataDir, { recursive: true });
   // PGlite has no locking of its own: a second process on the same directory would write over this one's data.
   const lock = lockDataDir(dataDir);
@@ -70,9 +72,9 @@ export function createDatabase(database: Config['database'], logger?: Logger): D
   }
 }
 
-function openPglite(dataDir: string | undefined, log: Knex.Config['log'], lock?: DataDirLock): Db {
+function openPglite(dataDir: string | undefined, log: Knex.Config['log'], lock?: DataDirLock, from?: Blob): Db {
   const { PGlite: Engine, pg_trgm, ClientPgLite } = loadPglite();
-  const pglite = new Engine({ dataDir, extensions: { pg_trgm } });
+  const pglite = new Engine({ dataDir, extensions: { pg_trgm }, ...(from ? { loadDataDir: from } : {}) });
   const db = knex({
     log,
     client: ClientPgLite,

@@ -1,15 +1,16 @@
 import { createDatabase, migrateLatest } from '../../src/data-access/database';
 import { startContractCoverage } from './contract-coverage';
+import { saveMigratedTemplate } from './pglite-template';
 import { statementTimeoutMs } from './pooler';
 
 /**
  * Starts the run's contract coverage record, then migrates the shared PostgreSQL test database once; embedded runs
- * migrate a fresh in-memory database per file.
+ * migrate one in-memory database once and each file starts from a copy of it.
  */
 export default async function globalSetup(): Promise<void> {
   startContractCoverage();
   const url = process.env.TEST_DATABASE_URL;
-  if (!url) return;
+  if (!url) return saveMigratedTemplate();
   const db = createDatabase({
     kind: 'postgres',
     url,

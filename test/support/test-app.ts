@@ -9,6 +9,7 @@ import { loadConfig, type Config } from '../../src/lib/config';
 import { createLogger } from '../../src/lib/logger';
 import type { Clock } from '../../src/lib/clock';
 import { recordContractCoverage } from './contract-coverage';
+import { migratedTemplate } from './pglite-template';
 import { throughPooler } from './pooler';
 
 /** A winston transport that keeps every log entry in memory, so tests can read what was logged. */
@@ -70,7 +71,8 @@ export async function startTestApp(
   const config = testConfig(options.env);
   const logs = new MemoryTransport();
   const logger = createLogger(config, [logs]);
-  const db = createDatabase(config.database, logger);
+  const db = createDatabase(config.database, logger, migratedTemplate());
+  // A copy of the run's migrated template has nothing to apply; this keeps a run without one working.
   if (config.database.kind === 'pglite') await migrateLatest(db);
   const clock = new ManualClock();
   const deps: AppDeps = { config, db, logger, clock, lifecycle: { isDraining: () => false }, ...options.deps };
