@@ -78,8 +78,8 @@ seed-bench: migrate ## Bulk-add N products (default 100000), 1,000 users and 10,
 bench: build ## Load benchmark on PostgreSQL (BENCH_DATABASE_URL, default bench_api on 127.0.0.1): app vs bare baseline; DURATION=2 CONNECTIONS=10
 	node dist/scripts/bench/run.js $(if $(DURATION),--duration=$(DURATION)) $(if $(CONNECTIONS),--connections=$(CONNECTIONS)) $(if $(BCRYPT_ROUNDS),--bcrypt-rounds=$(BCRYPT_ROUNDS))
 
-run: build seed ## Migrate, seed and serve on PORT (default 8000), as `npm start` does in production
-	npm start --silent
+run: build seed ## Migrate, seed and serve on PORT (default 8000) with the start command of package.json
+	$$(node -p 'require("./package.json").scripts.start')
 
 dev: seed ## Serve with reload on change
 	npx tsx watch src/server.ts
