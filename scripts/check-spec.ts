@@ -3,7 +3,7 @@ import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import YAML from 'yaml';
-import type { OpenApiDocument } from '../src/http/spec';
+import type { OpenApiDocument } from '../src/http/binding/spec';
 import { undeclaredErrors } from './contract/declared-errors';
 
 type Json = Record<string, unknown>;

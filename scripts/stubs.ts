@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as prettier from 'prettier';
 import { IndentationText, Node, QuoteKind, SyntaxKind, type ObjectLiteralExpression, type SourceFile } from 'ts-morph';
-import type { SpecOperation } from '../src/http/spec';
+import type { SpecOperation } from '../src/http/binding/spec';
 import {
   contractPaths,
   loadHandlersProject,

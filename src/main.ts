@@ -5,7 +5,7 @@ import v8 from 'node:v8';
 import { DataDirInUseError } from './data-access/data-dir-lock';
 import { createDatabase, DatabaseConnectionError, migrateLatest } from './data-access/database';
 import { createApp, createHttpServer } from './http/app';
-import { createDrain } from './http/drain';
+import { createDrain } from './http/middleware/drain';
 import { systemClock } from './lib/clock';
 import { ConfigError, loadConfig, withoutPassword, type Config } from './lib/config';
 import { createLogger, type Logger } from './lib/logger';

@@ -6,7 +6,7 @@ import { RedisInstrumentation } from '@opentelemetry/instrumentation-redis';
 import { WinstonInstrumentation } from '@opentelemetry/instrumentation-winston';
 import { NodeSDK, type NodeSDKConfiguration } from '@opentelemetry/sdk-node';
 import type { Request } from 'express';
-import { listOperations, loadSpec } from './http/spec';
+import { listOperations, loadSpec } from './http/binding/spec';
 
 /*
  * OpenTelemetry tracing, loaded only when tracing is on (src/server.ts imports this module dynamically). It must start

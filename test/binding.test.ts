@@ -1,10 +1,10 @@
 import express from 'express';
 import supertest from 'supertest';
-import { errorHandler } from '../src/http/error-handler';
-import { RouteTable } from '../src/http/operation-table';
-import { createPipeline, notFound } from '../src/http/pipeline';
-import { notImplemented, type Handlers } from '../src/http/operations';
-import { listOperations, loadSpec, type OpenApiDocument } from '../src/http/spec';
+import { errorHandler } from '../src/http/errors/error-handler';
+import { RouteTable } from '../src/http/binding/operation-table';
+import { createPipeline, notFound } from '../src/http/binding/pipeline';
+import { notImplemented, type Handlers } from '../src/http/binding/operations';
+import { listOperations, loadSpec, type OpenApiDocument } from '../src/http/binding/spec';
 import { createLogger } from '../src/lib/logger';
 import { MemoryTransport } from './support/test-app';
 

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { REDOC_LOGO_ORIGIN } from '../src/http/hardening';
-import { listOperations, loadSpec } from '../src/http/spec';
+import { REDOC_LOGO_ORIGIN } from '../src/http/middleware/hardening';
+import { listOperations, loadSpec } from '../src/http/binding/spec';
 import { buildUser } from './support/factories';
 import { startTestApp, type TestApp } from './support/test-app';
 

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { loadSpec } from '../src/http/spec';
+import { loadSpec } from '../src/http/binding/spec';
 
 // `make mock` serves the spec's examples with Prism; this starts the same command on a free port.
 const ROOT = path.resolve(__dirname, '..');

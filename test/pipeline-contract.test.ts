@@ -1,6 +1,6 @@
 import http from 'node:http';
 import zlib from 'node:zlib';
-import { listOperations, loadSpec } from '../src/http/spec';
+import { listOperations, loadSpec } from '../src/http/binding/spec';
 import { buildProduct, buildUser } from './support/factories';
 import { loadFuzzOperations, contractProblems } from './support/openapi-fuzz';
 import { startTestApp, type TestApp } from './support/test-app';

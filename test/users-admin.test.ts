@@ -1,5 +1,5 @@
 import { findUserById } from '../src/data-access/users-repository';
-import { listOperations, loadSpec } from '../src/http/spec';
+import { listOperations, loadSpec } from '../src/http/binding/spec';
 import { buildUser, VALID_PASSWORD, type TestUser } from './support/factories';
 import { login } from './support/identity';
 import { startTestApp, unique, type TestApp } from './support/test-app';

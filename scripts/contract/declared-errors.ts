@@ -1,6 +1,6 @@
-import { ERROR_STATUS } from '../../src/http/error-status';
+import { ERROR_STATUS } from '../../src/http/errors/error-status';
 import type { ErrorCode } from '../../src/lib/errors';
-import { listOperations, type OpenApiDocument, type SpecOperation } from '../../src/http/spec';
+import { listOperations, type OpenApiDocument, type SpecOperation } from '../../src/http/binding/spec';
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json =>
@@ -51,7 +51,7 @@ export function errorCodesOf(doc: Json, response: unknown): string[] | undefined
 /**
  * What the spec fails to declare: a status the pipeline can produce that an operation does not list, an error
  * response without its own `error_code` enum, a code the `ErrorCode` list lacks, or a code under a status that
- * `src/http/error-status.ts` does not give it.
+ * `src/http/errors/error-status.ts` does not give it.
  */
 export function undeclaredErrors(doc: OpenApiDocument): string[] {
   const problems: string[] = [];

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Node, Project, ts, type ObjectLiteralExpression } from 'ts-morph';
-import { listOperations, loadSpec, type SpecOperation } from '../../src/http/spec';
+import { listOperations, loadSpec, type SpecOperation } from '../../src/http/binding/spec';
 
 /** One key of the handler map as the compiler sees it. */
 export type HandlerEntry = {

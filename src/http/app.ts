@@ -1,16 +1,16 @@
 import { createServer, IncomingMessage, ServerResponse, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import express, { type Request, type Response } from 'express';
-import { createAuthenticator } from './authenticate';
+import { createAuthenticator } from './middleware/authenticate';
 import type { AppDeps } from './deps';
 import { docsRouter } from './docs';
-import { errorHandler } from './error-handler';
+import { errorHandler } from './errors/error-handler';
 import { createHandlers } from './handlers';
-import { corsPolicy, securityHeaders } from './hardening';
-import { createMetrics } from './metrics';
-import { createPipeline, notFound } from './pipeline';
-import { authRateLimiter } from './rate-limit';
-import { loadSpec } from './spec';
+import { corsPolicy, securityHeaders } from './middleware/hardening';
+import { createMetrics } from './middleware/metrics';
+import { createPipeline, notFound } from './binding/pipeline';
+import { authRateLimiter } from './middleware/rate-limit';
+import { loadSpec } from './binding/spec';
 
 /** The app as a request listener, with the request and response prototypes its requests are born with. */
 export type App = ((req: IncomingMessage, res: ServerResponse) => void) & { request: Request; response: Response };

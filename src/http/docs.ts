@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import YAML from 'yaml';
-import { pageSecurityHeaders, redocContentSecurityPolicy } from './hardening';
-import type { OpenApiDocument } from './spec';
+import { pageSecurityHeaders, redocContentSecurityPolicy } from './middleware/hardening';
+import type { OpenApiDocument } from './binding/spec';
 
 const REDOC_PAGE = `<!doctype html>
 <html lang="en">

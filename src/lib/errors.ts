@@ -1,6 +1,6 @@
 import type { components } from '../generated/openapi';
 
-/** Stable machine-readable error codes, as the spec's `ErrorCode` lists them; `src/http/error-status.ts` maps each to an HTTP status. */
+/** Stable machine-readable error codes, as the spec's `ErrorCode` lists them; `src/http/errors/error-status.ts` maps each to an HTTP status. */
 export type ErrorCode = components['schemas']['ErrorCode'];
 
 /** Where an invalid value was found, mirrored in `ErrorResponse.details`. */

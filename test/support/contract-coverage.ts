@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { listOperations, loadSpec, SPEC_PATH } from '../../src/http/spec';
+import { listOperations, loadSpec, SPEC_PATH } from '../../src/http/binding/spec';
 
 const DIR_VARIABLE = 'CONTRACT_COVERAGE_DIR';
 const ALLOWLIST = path.join(path.dirname(SPEC_PATH), 'coverage-allowlist.yaml');

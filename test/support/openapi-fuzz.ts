@@ -1,7 +1,7 @@
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import fc from 'fast-check';
-import { listOperations, loadSpec, type Access, type HttpMethod } from '../../src/http/spec';
+import { listOperations, loadSpec, type Access, type HttpMethod } from '../../src/http/binding/spec';
 
 /** A JSON Schema node of the dereferenced spec. */
 export type Schema = {

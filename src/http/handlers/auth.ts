@@ -3,7 +3,7 @@ import { confirmPasswordReset, requestPasswordReset } from '../../domain/auth/pa
 import { logout, refreshTokens } from '../../domain/auth/refresh';
 import { createMailer } from '../../lib/mailer';
 import type { AppDeps } from '../deps';
-import type { PartialHandlers } from '../operations';
+import type { PartialHandlers } from '../binding/operations';
 
 const NO_STORE = { 'Cache-Control': 'no-store' };
 const RESET_REQUESTED = 'If an active account uses this email, a password reset link has been sent to it.';

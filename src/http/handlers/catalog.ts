@@ -11,11 +11,11 @@ import type { CategoryRecord } from '../../data-access/categories-repository';
 import { CountCache } from '../../data-access/count-cache';
 import type { ProductFields, ProductRecord } from '../../data-access/products-repository';
 import type { components } from '../../generated/openapi';
-import { presentCategory, presentCategoryPage, presentProduct, presentProductPage } from '../catalog-presenters';
-import { etagOf, ifNoneMatchHits, parseIfMatch } from '../conditional';
-import { pageOf } from '../caller';
+import { presentCategory, presentCategoryPage, presentProduct, presentProductPage } from '../presenters/catalog';
+import { etagOf, ifNoneMatchHits, parseIfMatch } from '../inputs/conditional';
+import { pageOf } from '../inputs/actor';
 import type { AppDeps } from '../deps';
-import type { PartialHandlers } from '../operations';
+import type { PartialHandlers } from '../binding/operations';
 
 type ProductBody = Partial<components['schemas']['ProductReplace']>;
 

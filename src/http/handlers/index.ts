@@ -1,6 +1,6 @@
 import type { AppDeps } from '../deps';
-import type { Metrics } from '../metrics';
-import type { Handlers } from '../operations';
+import type { Metrics } from '../middleware/metrics';
+import type { Handlers } from '../binding/operations';
 import { authHandlers } from './auth';
 import { catalogHandlers } from './catalog';
 import { metaHandlers } from './meta';

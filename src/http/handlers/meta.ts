@@ -1,10 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { checkReadiness } from '../../domain/health/check-readiness';
 import { AppError } from '../../lib/errors';
-import { errorBody } from '../error-handler';
-import type { PartialHandlers } from '../operations';
+import { errorBody } from '../errors/error-handler';
+import type { PartialHandlers } from '../binding/operations';
 import type { AppDeps } from '../deps';
-import type { Metrics } from '../metrics';
+import type { Metrics } from '../middleware/metrics';
 
 /** Handlers of the `meta` tag: metrics, liveness and readiness. */
 export function metaHandlers(deps: AppDeps & { metrics: Metrics }) {

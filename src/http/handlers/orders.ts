@@ -1,9 +1,9 @@
 import { createOrder } from '../../domain/orders/create-order';
 import { changeOrderStatus, getOrder, listOrders } from '../../domain/orders/orders';
-import { pageOf, requireCaller } from '../caller';
+import { pageOf, requireCaller } from '../inputs/actor';
 import type { AppDeps } from '../deps';
-import type { PartialHandlers } from '../operations';
-import { presentOrder, presentOrderPage } from '../order-presenters';
+import type { PartialHandlers } from '../binding/operations';
+import { presentOrder, presentOrderPage } from '../presenters/orders';
 
 /** Handlers of the `orders` tag. */
 export function ordersHandlers(deps: AppDeps) {

@@ -1,11 +1,11 @@
 import { createPost, deletePost, getPost, listPosts, updatePost } from '../../domain/posts/posts';
 import { versionOf } from '../../domain/preconditions';
 import type { PostRecord } from '../../data-access/posts-repository';
-import { pageOf, requireCaller } from '../caller';
-import { etagOf, parseIfMatch } from '../conditional';
+import { pageOf, requireCaller } from '../inputs/actor';
+import { etagOf, parseIfMatch } from '../inputs/conditional';
 import type { AppDeps } from '../deps';
-import type { PartialHandlers } from '../operations';
-import { presentPost, presentPostPage } from '../post-presenters';
+import type { PartialHandlers } from '../binding/operations';
+import { presentPost, presentPostPage } from '../presenters/posts';
 
 /** Handlers of the `posts` tag. */
 export function postsHandlers(deps: AppDeps) {

@@ -5,10 +5,10 @@ import { listUsers } from '../../domain/users/list-users';
 import { registerUser } from '../../domain/users/register-user';
 import { updateProfile, updateUser } from '../../domain/users/update-user';
 import { AppError } from '../../lib/errors';
-import { pageOf, requireCaller } from '../caller';
+import { pageOf, requireCaller } from '../inputs/actor';
 import type { AppDeps } from '../deps';
-import type { PartialHandlers } from '../operations';
-import { presentUser, presentUserPage } from '../presenters';
+import type { PartialHandlers } from '../binding/operations';
+import { presentUser, presentUserPage } from '../presenters/users';
 
 const userNotFound = () => new AppError('USER_NOT_FOUND', 'The user does not exist.');
 

@@ -1,5 +1,5 @@
-import { AppError } from '../lib/errors';
-import type { Caller } from './operations';
+import { AppError } from '../../lib/errors';
+import type { Caller } from '../binding/operations';
 
 /** The caller of an operation that needs a user: the access rule guarantees one, this narrows the type. */
 export function requireCaller(caller: Caller | undefined): Caller {

@@ -1,7 +1,7 @@
 import cors from 'cors';
 import type { Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
-import { declaredResponseHeaders, listOperations, type OpenApiDocument } from './spec';
+import { declaredResponseHeaders, listOperations, type OpenApiDocument } from '../binding/spec';
 
 // The CSP allows exactly what the local Swagger UI and ReDoc pages load.
 const CSP_DIRECTIVES = {

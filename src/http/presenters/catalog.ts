@@ -1,7 +1,7 @@
-import type { CategoryRecord } from '../data-access/categories-repository';
-import type { ProductRecord } from '../data-access/products-repository';
-import type { components } from '../generated/openapi';
-import type { Page } from '../domain/listing';
+import type { CategoryRecord } from '../../data-access/categories-repository';
+import type { ProductRecord } from '../../data-access/products-repository';
+import type { components } from '../../generated/openapi';
+import type { Page } from '../../domain/listing';
 
 type Schemas = components['schemas'];
 

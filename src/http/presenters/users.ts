@@ -1,6 +1,6 @@
-import type { components } from '../generated/openapi';
-import type { UserRecord } from '../data-access/users-repository';
-import type { Page } from '../domain/listing';
+import type { components } from '../../generated/openapi';
+import type { UserRecord } from '../../data-access/users-repository';
+import type { Page } from '../../domain/listing';
 
 type Schemas = components['schemas'];
 

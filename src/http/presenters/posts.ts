@@ -1,6 +1,6 @@
-import type { PostRecord } from '../data-access/posts-repository';
-import type { components } from '../generated/openapi';
-import type { Page } from '../domain/listing';
+import type { PostRecord } from '../../data-access/posts-repository';
+import type { components } from '../../generated/openapi';
+import type { Page } from '../../domain/listing';
 
 type Schemas = components['schemas'];
 

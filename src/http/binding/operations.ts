@@ -1,5 +1,5 @@
-import type { operations } from '../generated/openapi';
-import type { UserRecord } from '../data-access/users-repository';
+import type { operations } from '../../generated/openapi';
+import type { UserRecord } from '../../data-access/users-repository';
 
 /** Every operationId the spec declares. */
 export type OperationId = keyof operations;

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { rateLimit, type RateLimitInfo } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
-import { AppError } from '../lib/errors';
-import { sendWithin } from '../lib/redis';
-import type { AppDeps } from './deps';
+import { AppError } from '../../lib/errors';
+import { sendWithin } from '../../lib/redis';
+import type { AppDeps } from '../deps';
 import type { Metrics } from './metrics';
 
 const WINDOW_MS = 60_000;

@@ -1,6 +1,6 @@
 import type { Server, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../lib/logger';
+import type { Logger } from '../../lib/logger';
 
 export type Drain = {
   /** True from the moment `start` is called. */

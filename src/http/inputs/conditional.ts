@@ -1,4 +1,4 @@
-import type { IfMatch } from '../domain/preconditions';
+import type { IfMatch } from '../../domain/preconditions';
 
 /** The `ETag` header value of a resource version (a strong tag). */
 export const etagOf = (version: string): string => `"${version}"`;

@@ -1,12 +1,12 @@
 import type { Request } from 'express';
 import { Passport } from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
-import { findUserById } from '../data-access/users-repository';
-import { ACCESS_TOKEN_TYPE, JWT_ALGORITHM, verificationKeys } from '../domain/auth/tokens';
-import { AppError } from '../lib/errors';
-import type { Authenticate } from './pipeline';
-import type { AppDeps } from './deps';
-import type { Caller } from './operations';
+import { findUserById } from '../../data-access/users-repository';
+import { ACCESS_TOKEN_TYPE, JWT_ALGORITHM, verificationKeys } from '../../domain/auth/tokens';
+import { AppError } from '../../lib/errors';
+import type { Authenticate } from '../binding/pipeline';
+import type { AppDeps } from '../deps';
+import type { Caller } from '../binding/operations';
 
 type Claims = { sub?: unknown; type?: unknown; exp?: unknown; iat?: unknown };
 

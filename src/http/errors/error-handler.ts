@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
-import { AppError, type ErrorCode, type ErrorDetail } from '../lib/errors';
-import type { Logger } from '../lib/logger';
+import { AppError, type ErrorCode, type ErrorDetail } from '../../lib/errors';
+import type { Logger } from '../../lib/logger';
 import { ERROR_STATUS } from './error-status';
 
 type ValidatorError = {

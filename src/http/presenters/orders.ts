@@ -1,6 +1,6 @@
-import type { OrderRecord } from '../data-access/orders-repository';
-import type { components } from '../generated/openapi';
-import type { Page } from '../domain/listing';
+import type { OrderRecord } from '../../data-access/orders-repository';
+import type { components } from '../../generated/openapi';
+import type { Page } from '../../domain/listing';
 
 type Schemas = components['schemas'];
 

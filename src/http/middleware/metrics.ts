@@ -1,5 +1,5 @@
 import client from 'prom-client';
-import type { Db } from '../data-access/database';
+import type { Db } from '../../data-access/database';
 
 type TarnPool = { numUsed: () => number; numFree: () => number; numPendingAcquires: () => number };
 

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../lib/errors';
+import type { ErrorCode } from '../../lib/errors';
 
 /** The one table from domain error codes to HTTP statuses. */
 export const ERROR_STATUS: Record<ErrorCode, number> = {
