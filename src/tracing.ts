@@ -60,5 +60,5 @@ function describeServerSpan(span: Span, request: Request, routes: Map<string, st
   span.updateName(operationId);
   const route = routes.get(operationId);
   if (route !== undefined) span.setAttribute('http.route', route);
-  if (request.caller) span.setAttribute('enduser.id', String(request.caller.id));
+  if (request.actor) span.setAttribute('enduser.id', String(request.actor.id));
 }

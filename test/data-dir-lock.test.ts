@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DATA_DIR_LOCK_FILE } from '../src/data-access/data-dir-lock';
 import { insertProduct } from '../src/data-access/products-repository';
 import { insertUser } from '../src/data-access/users-repository';
-import { createDatabase, migrateLatest, type Db } from '../src/data-access/database';
+import { createDatabase, migrateLatest, written, type Db } from '../src/data-access/database';
 import { hashPassword } from '../src/domain/users/passwords';
 import { VALID_PASSWORD } from './support/factories';
 import { dataInvariantViolations } from './support/invariants';
@@ -200,7 +200,10 @@ describe('one process per embedded data directory', () => {
           categoryId: null,
           isActive: true,
         });
-      return { userId: user.id, productIds: [await product('Kettle '), await product('Lid ')] as const };
+      return {
+        userId: written(user).id,
+        productIds: [written(await product('Kettle ')), written(await product('Lid '))] as const,
+      };
     });
 
     const login = async (base: string) => {

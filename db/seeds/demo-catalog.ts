@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
+import { written } from '../../src/data-access/database';
 import { findUserByLogin, insertUser } from '../../src/data-access/users-repository';
 import { hashPassword } from '../../src/domain/users/passwords';
 import type { Seed } from './index';
@@ -86,12 +87,14 @@ async function ensureProducts(db: Knex, slug: string, categoryId: number | undef
 async function ensurePosts(db: Knex, bcryptRounds: number): Promise<number> {
   const author =
     (await findUserByLogin(db, DEMO_AUTHOR.username)) ??
-    (await insertUser(db, {
-      email: DEMO_AUTHOR.email,
-      username: DEMO_AUTHOR.username,
-      fullName: DEMO_AUTHOR.fullName,
-      hashedPassword: await hashPassword(randomBytes(24).toString('base64url'), bcryptRounds),
-    }));
+    written(
+      await insertUser(db, {
+        email: DEMO_AUTHOR.email,
+        username: DEMO_AUTHOR.username,
+        fullName: DEMO_AUTHOR.fullName,
+        hashedPassword: await hashPassword(randomBytes(24).toString('base64url'), bcryptRounds),
+      }),
+    );
   const [existing] = await db('posts').where({ author_id: author.id }).count({ n: '*' });
   if (Number(existing?.n ?? 0) > 0) return 0;
   await db('posts').insert(

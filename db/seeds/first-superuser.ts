@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { findUserByEmail } from '../../src/data-access/users-repository';
-import { registerUser } from '../../src/domain/users/register-user';
+import { createAccount } from '../../src/domain/users/users';
 import type { Config } from '../../src/lib/config';
 import { AppError } from '../../src/lib/errors';
 import type { Logger } from '../../src/lib/logger';
@@ -44,8 +44,8 @@ async function ensureSuperuser(
     return false;
   }
   try {
-    const user = await registerUser(
-      { db, bcryptRounds: config.auth.bcryptRounds },
+    const user = await createAccount(
+      { db, config },
       { email: who.email, username: who.username, fullName: null, password: who.password },
       { isSuperuser: true },
     );
@@ -55,7 +55,7 @@ async function ensureSuperuser(
     // Another process seeding at the same moment created it first.
     if (err instanceof AppError && err.code === 'EMAIL_TAKEN') return false;
     if (err instanceof AppError && err.code === 'VALIDATION_ERROR') {
-      throw new Error(`${passwordSource}: ${err.details?.map((d) => d.message).join(', ')}`);
+      throw new Error(`${passwordSource}: ${err.issues?.map((issue) => issue.message).join(', ')}`);
     }
     throw err;
   }

@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
-import type { PageRequest, SortKey } from '../domain/listing';
-import { asDate, lockRow, type DbOrTx } from './database';
-import { likeContains, orderAndPage } from './listing';
+import { asDate, isRefused, lockRow, refusedAs, type DbOrTx, type Refused } from './database';
+import { likeContains, orderAndPage, type PageRequest, type SortKey } from './listing';
 
 /** A category row as the domain sees it. */
 export type CategoryRecord = {
@@ -16,11 +15,12 @@ export type CategoryRecord = {
 /** The writable fields of a category. */
 export type CategoryFields = { name: string; slug: string; description: string | null };
 
-/** The unique index a category insert or update can break. */
-export const CATEGORY_SLUG_UNIQUE = 'categories_slug_unique';
+/** API sort field -> column of the listing query. */
+export const CATEGORY_SORT_COLUMNS = { name: 'name', slug: 'slug', created_at: 'created_at' };
 
-/** The foreign key from products that makes a category in use undeletable. */
-export const PRODUCTS_CATEGORY_FK = 'products_category_id_foreign';
+// The unique index on slugs, and the foreign key from products that keeps a category in use from being deleted.
+const SLUG_TAKEN = { categories_slug_unique: 'slug-taken' } as const;
+const IN_USE = { products_category_id_foreign: 'in-use' } as const;
 
 const COLUMNS = ['id', 'name', 'slug', 'description', 'created_at', 'updated_at'] as const;
 
@@ -42,10 +42,13 @@ const toRecord = (row: Row): CategoryRecord => ({
   updatedAt: asDate(row.updated_at),
 });
 
-/** Inserts a category; the unique index rejects a taken slug. */
-export async function insertCategory(db: DbOrTx, fields: CategoryFields): Promise<CategoryRecord> {
-  const [row] = await db('categories').insert(fields).returning(COLUMNS);
-  return toRecord(row as Row);
+/** Inserts a category; `slug-taken` when another has its slug. */
+export async function insertCategory(
+  db: DbOrTx,
+  fields: CategoryFields,
+): Promise<CategoryRecord | Refused<'slug-taken'>> {
+  const rows = await refusedAs(db('categories').insert(fields).returning(COLUMNS), SLUG_TAKEN);
+  return isRefused(rows) ? rows : toRecord(rows[0] as Row);
 }
 
 /** Finds a category by id. */
@@ -58,23 +61,27 @@ export async function findCategoryById(db: DbOrTx, id: number): Promise<Category
 export const lockCategory = (db: DbOrTx, id: number, purpose: 'update' | 'delete'): Promise<boolean> =>
   lockRow(db, 'categories', id, purpose);
 
-/** Updates the given fields and `updated_at`; undefined when the category does not exist. */
+/** Updates the given fields and `updated_at`; undefined when the category does not exist, `slug-taken` as above. */
 export async function updateCategory(
   db: DbOrTx,
   id: number,
   fields: Partial<CategoryFields>,
-): Promise<CategoryRecord | undefined> {
-  const [row] = await db('categories')
-    .where({ id })
-    .update({ ...fields, updated_at: db.fn.now() })
-    .returning(COLUMNS);
-  return row && toRecord(row as Row);
+): Promise<CategoryRecord | undefined | Refused<'slug-taken'>> {
+  const rows = await refusedAs(
+    db('categories')
+      .where({ id })
+      .update({ ...fields, updated_at: db.fn.now() })
+      .returning(COLUMNS),
+    SLUG_TAKEN,
+  );
+  if (isRefused(rows)) return rows;
+  return rows[0] && toRecord(rows[0] as Row);
 }
 
-/** Deletes a category; the number of rows deleted (0 or 1). Products referencing it make this throw (RESTRICT). */
-export async function deleteCategory(db: DbOrTx, id: number): Promise<number> {
-  const rows = await db('categories').where({ id }).delete().returning('id');
-  return rows.length;
+/** Deletes a category: whether it existed, or `in-use` when products still belong to it (RESTRICT). */
+export async function deleteCategory(db: DbOrTx, id: number): Promise<boolean | Refused<'in-use'>> {
+  const rows = await refusedAs(db('categories').where({ id }).delete().returning('id'), IN_USE);
+  return isRefused(rows) ? rows : rows.length === 1;
 }
 
 function applyFilter(query: Knex.QueryBuilder, filter: { q?: string }): Knex.QueryBuilder {

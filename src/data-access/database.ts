@@ -202,21 +202,42 @@ export function prepared(build: (db: DbOrTx) => Knex.QueryBuilder) {
   };
 }
 
-/** True when the error is PostgreSQL's unique violation, optionally on the named constraint or index. */
-export function isUniqueViolation(err: unknown, constraint?: string): boolean {
-  const e = err as { code?: string; constraint?: string; message?: string };
-  if (e?.code !== '23505') return false;
-  return constraint === undefined || e.constraint === constraint || (e.message ?? '').includes(`"${constraint}"`);
-}
+/** A write PostgreSQL refused on a constraint its repository names, as a value the use case can decide on. */
+export type Refused<K extends string> = { kind: K };
+
+// A unique violation (23505), or a foreign key violation: 23503, or 23001, which an `ON DELETE RESTRICT` key raises
+// when a referenced row is deleted.
+const CONSTRAINT_VIOLATIONS = new Set(['23505', '23503', '23001']);
 
 /**
- * True when the error is a foreign key violation, optionally on the named constraint: 23503, or 23001 which an
- * `ON DELETE RESTRICT` key raises when a referenced row is deleted.
+ * Runs a write; when PostgreSQL refuses it on one of the named constraints, resolves to that constraint's outcome
+ * instead of failing, so that no use case ever matches constraint names. Inside a transaction the refusal still
+ * aborts it: the use case must end the transaction (throw) on such an outcome.
  */
-export function isForeignKeyViolation(err: unknown, constraint?: string): boolean {
-  const e = err as { code?: string; constraint?: string; message?: string };
-  if (e?.code !== '23503' && e?.code !== '23001') return false;
-  return constraint === undefined || e.constraint === constraint || (e.message ?? '').includes(`"${constraint}"`);
+export async function refusedAs<T, K extends string>(
+  write: Promise<T>,
+  outcomes: Record<string, K>,
+): Promise<T | Refused<K>> {
+  try {
+    return await write;
+  } catch (err) {
+    const e = err as { code?: string; constraint?: string; message?: string };
+    if (!CONSTRAINT_VIOLATIONS.has(e?.code ?? '')) throw err;
+    // pg names the constraint; PGlite only in the message.
+    const name = Object.keys(outcomes).find((c) => e.constraint === c || (e.message ?? '').includes(`"${c}"`));
+    if (name === undefined) throw err;
+    return { kind: outcomes[name] as K };
+  }
+}
+
+/** True when a repository's result is a refusal rather than the written record. */
+export const isRefused = <K extends string>(result: unknown): result is Refused<K> =>
+  typeof result === 'object' && result !== null && 'kind' in result;
+
+/** The result of a write its caller knows no constraint refuses (seeds, test data); a refusal is a plain Error. */
+export function written<T>(result: T | Refused<string>): T {
+  if (isRefused(result)) throw new Error(`the write was refused: ${result.kind}`);
+  return result;
 }
 
 /**

@@ -1,5 +1,10 @@
 import type { Knex } from 'knex';
-import type { PageRequest, SortKey } from '../domain/listing';
+
+/** One ORDER BY key: a whitelisted column and its direction. */
+export type SortKey = { column: string; direction: 'asc' | 'desc' };
+
+/** The window of a listing: how many rows to skip and how many to return at most. */
+export type PageRequest = { skip: number; limit: number };
 
 /** Applies the sort keys, then `id` as a stable tie-break, then the page window. */
 export function orderAndPage<T extends Knex.QueryBuilder>(

@@ -1,8 +1,9 @@
-import type { PageRequest, SortKey } from '../domain/listing';
-import type { OrderStatus } from '../domain/orders/status';
 import type { DbOrTx } from './database';
-import { orderAndPage } from './listing';
+import { orderAndPage, type PageRequest, type SortKey } from './listing';
 import { asDate } from './database';
+
+/** The statuses an order moves through (see the domain's transition table). */
+export type OrderStatus = 'pending' | 'paid' | 'shipped' | 'delivered' | 'cancelled';
 
 /** One line of an order: a snapshot of the product's name and price when the order was placed. */
 export type OrderItemRecord = {

@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
-import type { PageRequest, SortKey } from '../domain/listing';
 import { asDate, lockRow, type DbOrTx } from './database';
-import { likeContains, orderAndPage } from './listing';
+import { likeContains, orderAndPage, type PageRequest, type SortKey } from './listing';
 
 /** A post with its author's public profile, as the domain sees it. */
 export type PostRecord = {

@@ -1,8 +1,7 @@
 import type { Knex } from 'knex';
-import type { PageRequest, SortKey } from '../domain/listing';
-import type { CountCache } from './count-cache';
-import { asDate, lockRow, prepared, type DbOrTx } from './database';
-import { likeContains, orderAndPage } from './listing';
+import { CountCache } from './count-cache';
+import { asDate, isRefused, lockRow, prepared, refusedAs, type DbOrTx, type Refused } from './database';
+import { likeContains, orderAndPage, type PageRequest, type SortKey } from './listing';
 
 /** A product with its category's summary, as the domain sees it. */
 export type ProductRecord = {
@@ -43,8 +42,9 @@ export type ProductFilter = {
 /** What an order needs of a product: its snapshot fields and whether it is on sale. */
 export type OrderableProduct = { id: number; name: string; priceCents: number; currency: string; isActive: boolean };
 
-/** The foreign key from order items that keeps an ordered product from being deleted. */
-export const ORDER_ITEMS_PRODUCT_FK = 'order_items_product_id_foreign';
+// The foreign key from order items that keeps an ordered product from being deleted, and the one to categories.
+const IN_USE = { order_items_product_id_foreign: 'in-use' } as const;
+const UNKNOWN_CATEGORY = { products_category_id_foreign: 'unknown-category' } as const;
 
 /** API sort field -> column of the listing query. */
 export const PRODUCT_SORT_COLUMNS = { price_cents: 'p.price_cents', created_at: 'p.created_at', name: 'p.name' };
@@ -121,10 +121,10 @@ function applyFilter(query: Knex.QueryBuilder, filter: ProductFilter): Knex.Quer
   return query;
 }
 
-/** Inserts a product and returns its id; the category foreign key rejects an unknown category. */
-export async function insertProduct(db: DbOrTx, fields: ProductFields): Promise<number> {
-  const [row] = await db('products').insert(toColumns(fields)).returning('id');
-  return Number((row as { id: number }).id);
+/** Inserts a product and returns its id, or `unknown-category` when its category does not exist. */
+export async function insertProduct(db: DbOrTx, fields: ProductFields): Promise<number | Refused<'unknown-category'>> {
+  const rows = await refusedAs(db('products').insert(toColumns(fields)).returning('id'), UNKNOWN_CATEGORY);
+  return isRefused(rows) ? rows : Number((rows[0] as { id: number }).id);
 }
 
 /** Finds a product with its category summary. */
@@ -139,32 +139,49 @@ const selectProductById = prepared((db) => selectProducts(db).where('p.id', 0).l
 export const lockProduct = (db: DbOrTx, id: number, purpose: 'update' | 'delete'): Promise<boolean> =>
   lockRow(db, 'products', id, purpose);
 
-/** Updates the given fields and `updated_at`; false when the product does not exist. */
-export async function updateProduct(db: DbOrTx, id: number, fields: Partial<ProductFields>): Promise<boolean> {
-  const updated = await db('products')
-    .where({ id })
-    .update({ ...toColumns(fields), updated_at: db.fn.now() });
-  return updated === 1;
+/** Updates the given fields and `updated_at`: whether the product exists, or `unknown-category`. */
+export async function updateProduct(
+  db: DbOrTx,
+  id: number,
+  fields: Partial<ProductFields>,
+): Promise<boolean | Refused<'unknown-category'>> {
+  const updated = await refusedAs(
+    db('products')
+      .where({ id })
+      .update({ ...toColumns(fields), updated_at: db.fn.now() }),
+    UNKNOWN_CATEGORY,
+  );
+  return isRefused(updated) ? updated : updated === 1;
 }
 
-/** Deletes a product; the number of rows deleted. Order items referencing it make this throw (RESTRICT). */
-export async function deleteProduct(db: DbOrTx, id: number): Promise<number> {
-  const rows = await db('products').where({ id }).delete().returning('id');
-  return rows.length;
+/** Deletes a product: whether it existed, or `in-use` when orders mention it (RESTRICT). */
+export async function deleteProduct(db: DbOrTx, id: number): Promise<boolean | Refused<'in-use'>> {
+  const rows = await refusedAs(db('products').where({ id }).delete().returning('id'), IN_USE);
+  return isRefused(rows) ? rows : rows.length === 1;
+}
+
+// One cache of totals per database handle (per app), never per transaction: a total counted inside a transaction
+// may include its own uncommitted writes.
+const countCaches = new WeakMap<DbOrTx, CountCache>();
+function countsFor(db: DbOrTx): CountCache | undefined {
+  if (db.isTransaction) return undefined;
+  let counts = countCaches.get(db);
+  if (!counts) countCaches.set(db, (counts = new CountCache()));
+  return counts;
 }
 
 /**
- * One page of products matching the filter in the given order, and how many match; all in SQL. With a count cache,
- * the page query also reads the catalog version, and the exact total counted at that version is reused, so a
- * listing costs one query instead of a page query plus a count over every matching row.
+ * One page of products matching the filter in the given order, and how many match; all in SQL. Outside a
+ * transaction the page query also reads the catalog version, and the exact total counted at that version is reused,
+ * so a listing costs one query instead of a page query plus a count over every matching row.
  */
 export async function listProducts(
   db: DbOrTx,
   filter: ProductFilter,
   sort: SortKey[],
   page: PageRequest,
-  counts?: CountCache,
 ): Promise<{ items: ProductRecord[]; total: number }> {
+  const counts = countsFor(db);
   // Deferred join: the window of ids comes from an index-only scan, so a deep offset skips index entries, not rows;
   // only the page's own rows are then read and joined to their category.
   const pageIds = orderAndPage(applyFilter(db('products as p').select('p.id'), filter), sort, page, 'p.id');

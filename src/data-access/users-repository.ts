@@ -1,7 +1,6 @@
-import type { PageRequest, SortKey } from '../domain/listing';
 import type { Knex } from 'knex';
-import { asDate, prepared, type DbOrTx } from './database';
-import { likeContains, orderAndPage } from './listing';
+import { asDate, isRefused, prepared, refusedAs, type DbOrTx, type Refused } from './database';
+import { likeContains, orderAndPage, type PageRequest, type SortKey } from './listing';
 
 /** A user row as the domain sees it. */
 export type UserRecord = {
@@ -76,22 +75,29 @@ export type NewUser = {
   isSuperuser?: boolean;
 };
 
-/** The unique constraints a user insert or update can break. */
-export const USER_UNIQUE = { email: 'users_email_unique', username: 'users_username_lower_unique' } as const;
+/** API sort field -> column of the listing query. */
+export const USER_SORT_COLUMNS = { created_at: 'created_at', email: 'email', username: 'username' };
 
-/** Inserts a user; the unique indexes reject a taken email or username (see USER_UNIQUE). */
-export async function insertUser(db: DbOrTx, user: NewUser): Promise<UserRecord> {
-  const [row] = await db('users')
-    .insert({
-      email: user.email,
-      username: user.username,
-      full_name: user.fullName,
-      hashed_password: user.hashedPassword,
-      is_active: user.isActive ?? true,
-      is_superuser: user.isSuperuser ?? false,
-    })
-    .returning(COLUMNS);
-  return toRecord(row as UserRow);
+/** What the unique indexes on emails and on lower-cased usernames refuse. */
+export type Taken = Refused<'email-taken' | 'username-taken'>;
+const TAKEN = { users_email_unique: 'email-taken', users_username_lower_unique: 'username-taken' } as const;
+
+/** Inserts a user; `email-taken` or `username-taken` when another user has either. */
+export async function insertUser(db: DbOrTx, user: NewUser): Promise<UserRecord | Taken> {
+  const rows = await refusedAs(
+    db('users')
+      .insert({
+        email: user.email,
+        username: user.username,
+        full_name: user.fullName,
+        hashed_password: user.hashedPassword,
+        is_active: user.isActive ?? true,
+        is_superuser: user.isSuperuser ?? false,
+      })
+      .returning(COLUMNS),
+    TAKEN,
+  );
+  return isRefused(rows) ? rows : toRecord(rows[0] as UserRow);
 }
 
 /**
@@ -197,13 +203,13 @@ const CHANGE_COLUMNS: Record<keyof UserChanges, string> = {
   lockedUntil: 'locked_until',
 };
 
-/** Updates a user and stamps `updated_at`; undefined when the user does not exist. */
+/** Updates a user and stamps `updated_at`; undefined when the user does not exist; Taken as for insertUser. */
 export async function updateUser(
   db: DbOrTx,
   id: number,
   changes: UserChanges,
   onlyIf: { hashedPassword?: string; notLockedAt?: Date } = {},
-): Promise<UserRecord | undefined> {
+): Promise<UserRecord | undefined | Taken> {
   const values: Record<string, unknown> = { updated_at: db.fn.now() };
   for (const [key, column] of Object.entries(CHANGE_COLUMNS)) {
     const value = changes[key as keyof UserChanges];
@@ -213,8 +219,9 @@ export async function updateUser(
   // A compare-and-set: the update applies only while the stored hash is still the one the caller checked.
   if (onlyIf.hashedPassword !== undefined) query.andWhere({ hashed_password: onlyIf.hashedPassword });
   if (onlyIf.notLockedAt !== undefined) query.andWhere(notLockedAt(onlyIf.notLockedAt));
-  const [row] = (await query.update(values).returning(COLUMNS)) as UserRow[];
-  return row && toRecord(row);
+  const rows = await refusedAs(query.update(values).returning(COLUMNS), TAKEN);
+  if (isRefused(rows)) return rows;
+  return rows[0] && toRecord(rows[0] as UserRow);
 }
 
 /** Deletes a user (their tokens go with them); false when there was none. */

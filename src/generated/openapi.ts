@@ -867,11 +867,15 @@ export interface components {
         };
         ProductCreate: {
             name: components["schemas"]["ProductName"];
+            /** @default null */
             description?: components["schemas"]["ProductDescription"];
             price_cents: components["schemas"]["PriceCents"];
             currency: components["schemas"]["Currency"];
+            /** @default 0 */
             stock?: components["schemas"]["Stock"];
+            /** @default null */
             category_id?: components["schemas"]["NullableId"];
+            /** @default true */
             is_active?: boolean;
         };
         ProductReplace: {
@@ -966,7 +970,7 @@ export interface components {
             title: components["schemas"]["PostTitle"];
             body: components["schemas"]["PostBody"];
             /** @default false */
-            published: boolean;
+            published?: boolean;
         };
         PostUpdate: {
             title?: components["schemas"]["PostTitle"];

@@ -11,6 +11,7 @@ import { createMetrics } from './middleware/metrics';
 import { createPipeline, notFound } from './binding/pipeline';
 import { authRateLimiter } from './middleware/rate-limit';
 import { loadSpec } from './binding/spec';
+import { createLinks } from './binding/links';
 
 /** The app as a request listener, with the request and response prototypes its requests are born with. */
 export type App = ((req: IncomingMessage, res: ServerResponse) => void) & { request: Request; response: Response };
@@ -33,7 +34,7 @@ export function createApp(deps: AppDeps): App {
 
   const pipeline = createPipeline({
     spec,
-    handlers: createHandlers({ ...deps, metrics }),
+    handlers: createHandlers({ ...deps, metrics, links: createLinks(spec) }),
     authenticate: createAuthenticator(deps),
     logger: deps.logger,
     metrics,

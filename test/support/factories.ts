@@ -1,5 +1,6 @@
 import bcrypt from 'bcrypt';
 import { insertCategory, type CategoryRecord } from '../../src/data-access/categories-repository';
+import { written } from '../../src/data-access/database';
 import { findPostById, insertPost, type PostRecord } from '../../src/data-access/posts-repository';
 import {
   findProductById,
@@ -32,14 +33,16 @@ export async function buildUser(
   }> = {},
 ): Promise<TestUser> {
   const name = unique('user');
-  const record = await insertUser(t.db, {
-    email: overrides.email ?? `${name}@example.com`,
-    username: overrides.username ?? name,
-    fullName: overrides.fullName ?? 'Test User',
-    hashedPassword: await cheapHash,
-    isActive: overrides.isActive ?? true,
-    isSuperuser: overrides.isSuperuser ?? false,
-  });
+  const record = written(
+    await insertUser(t.db, {
+      email: overrides.email ?? `${name}@example.com`,
+      username: overrides.username ?? name,
+      fullName: overrides.fullName ?? 'Test User',
+      hashedPassword: await cheapHash,
+      isActive: overrides.isActive ?? true,
+      isSuperuser: overrides.isSuperuser ?? false,
+    }),
+  );
   const token = tokenFor(t, record.id);
   return { ...record, password: VALID_PASSWORD, token, auth: { Authorization: `Bearer ${token}` } };
 }
@@ -55,11 +58,13 @@ export async function buildCategory(
   overrides: Partial<{ name: string; slug: string; description: string | null }> = {},
 ): Promise<CategoryRecord> {
   const slug = overrides.slug ?? unique('cat');
-  return insertCategory(t.db, {
-    name: overrides.name ?? `Category ${slug}`,
-    slug,
-    description: overrides.description ?? null,
-  });
+  return written(
+    await insertCategory(t.db, {
+      name: overrides.name ?? `Category ${slug}`,
+      slug,
+      description: overrides.description ?? null,
+    }),
+  );
 }
 
 /** Inserts an active product (1000 cents EUR, stock 10, no category unless given) with a unique name. */
@@ -67,15 +72,17 @@ export async function buildProduct(
   t: Pick<TestApp, 'db'>,
   overrides: Partial<ProductFields> = {},
 ): Promise<ProductRecord> {
-  const id = await insertProduct(t.db, {
-    name: overrides.name ?? unique('Product '),
-    description: overrides.description ?? null,
-    priceCents: overrides.priceCents ?? 1000,
-    currency: overrides.currency ?? 'EUR',
-    stock: overrides.stock ?? 10,
-    categoryId: overrides.categoryId ?? null,
-    isActive: overrides.isActive ?? true,
-  });
+  const id = written(
+    await insertProduct(t.db, {
+      name: overrides.name ?? unique('Product '),
+      description: overrides.description ?? null,
+      priceCents: overrides.priceCents ?? 1000,
+      currency: overrides.currency ?? 'EUR',
+      stock: overrides.stock ?? 10,
+      categoryId: overrides.categoryId ?? null,
+      isActive: overrides.isActive ?? true,
+    }),
+  );
   const product = await findProductById(t.db, id);
   if (!product) throw new Error(`product ${id} was not stored`);
   return product;

@@ -52,7 +52,7 @@ export async function confirmPasswordReset(
   token: string,
   newPassword: string,
 ): Promise<void> {
-  assertPasswordPolicy(newPassword, 'new_password');
+  assertPasswordPolicy(newPassword, 'newPassword');
   const now = deps.clock.now();
   const tokenHash = hashToken(token);
   // Checked before hashing so a bad token costs no bcrypt work; the conditional update below settles races.

@@ -1,6 +1,5 @@
 import {
-  CATEGORY_SLUG_UNIQUE,
-  PRODUCTS_CATEGORY_FK,
+  CATEGORY_SORT_COLUMNS,
   deleteCategory as deleteCategoryRow,
   findCategoryById,
   insertCategory,
@@ -10,21 +9,20 @@ import {
   type CategoryFields,
   type CategoryRecord,
 } from '../../data-access/categories-repository';
-import { isForeignKeyViolation, isUniqueViolation, type Db, type DbOrTx } from '../../data-access/database';
+import { isRefused, type Db, type DbOrTx } from '../../data-access/database';
 import { AppError } from '../../lib/errors';
-import { parseSort, toPage, type Page, type PageRequest } from '../listing';
+import type { PageRequest } from '../../data-access/listing';
+import { parseSort, toPage, type Page } from '../listing';
 import { assertIfMatch, versionOf, type IfMatch } from '../preconditions';
 
 type Deps = { db: Db };
 
-const SORT_COLUMNS = { name: 'name', slug: 'slug', created_at: 'created_at' };
-
-/** Lists categories, optionally matching `q`, by name unless `sort` says otherwise. */
+/** Lists categories, optionally matching `q`, in the order `sort` gives (the spec's default: by name). */
 export async function listCategories(
   deps: Deps,
   query: PageRequest & { q?: string; sort?: string },
 ): Promise<Page<CategoryRecord>> {
-  const sort = parseSort(query.sort, SORT_COLUMNS, [{ column: 'name', direction: 'asc' }]);
+  const sort = parseSort(query.sort, CATEGORY_SORT_COLUMNS);
   const { items, total } = await listCategoryRows(deps.db, { q: query.q }, sort, query);
   return toPage(items, total, query);
 }
@@ -36,11 +34,8 @@ export async function getCategory(deps: Deps, id: number): Promise<CategoryRecor
 
 /** Creates a category; the unique index turns a taken slug into SLUG_TAKEN, also under races. */
 export async function createCategory(deps: Deps, fields: CategoryFields): Promise<CategoryRecord> {
-  try {
-    return await insertCategory(deps.db, fields);
-  } catch (err) {
-    throw slugTaken(err, fields.slug);
-  }
+  const category = await insertCategory(deps.db, fields);
+  return isRefused(category) ? slugTaken(fields.slug) : category;
 }
 
 /**
@@ -54,14 +49,11 @@ export async function updateCategory(
   fields: Partial<CategoryFields>,
   ifMatch?: IfMatch,
 ): Promise<CategoryRecord> {
-  try {
-    return await deps.db.transaction(async (tx) => {
-      if (ifMatch) assertIfMatch(ifMatch, versionOf(await lockedCategory(tx, id, 'update')));
-      return (await updateCategoryRow(tx, id, fields)) ?? notFound();
-    });
-  } catch (err) {
-    throw slugTaken(err, fields.slug);
-  }
+  return deps.db.transaction(async (tx) => {
+    if (ifMatch) assertIfMatch(ifMatch, versionOf(await lockedCategory(tx, id, 'update')));
+    const category = (await updateCategoryRow(tx, id, fields)) ?? notFound();
+    return isRefused(category) ? slugTaken(fields.slug) : category;
+  });
 }
 
 /**
@@ -70,15 +62,13 @@ export async function updateCategory(
  * key check waits for this transaction, and then fails if the category is gone.
  */
 export async function deleteCategory(deps: Deps, id: number, ifMatch?: IfMatch): Promise<void> {
-  try {
-    await deps.db.transaction(async (tx) => {
-      if (ifMatch) assertIfMatch(ifMatch, versionOf(await lockedCategory(tx, id, 'delete')));
-      if ((await deleteCategoryRow(tx, id)) === 0) notFound();
-    });
-  } catch (err) {
-    if (!isForeignKeyViolation(err, PRODUCTS_CATEGORY_FK)) throw err;
-    throw new AppError('CATEGORY_IN_USE', 'Products still belong to this category; move or delete them first.');
-  }
+  await deps.db.transaction(async (tx) => {
+    if (ifMatch) assertIfMatch(ifMatch, versionOf(await lockedCategory(tx, id, 'delete')));
+    const deleted = await deleteCategoryRow(tx, id);
+    if (isRefused(deleted))
+      throw new AppError('CATEGORY_IN_USE', 'Products still belong to this category; move or delete them first.');
+    if (!deleted) notFound();
+  });
 }
 
 // Read after the lock, in a statement of its own, so it sees the last committed state.
@@ -91,7 +81,6 @@ function notFound(): never {
   throw new AppError('CATEGORY_NOT_FOUND', 'The category does not exist.');
 }
 
-function slugTaken(err: unknown, slug: string | undefined): unknown {
-  if (!isUniqueViolation(err, CATEGORY_SLUG_UNIQUE)) return err;
-  return new AppError('SLUG_TAKEN', `Another category already has the slug "${slug ?? ''}".`);
+function slugTaken(slug: string | undefined): never {
+  throw new AppError('SLUG_TAKEN', `Another category already has the slug "${slug ?? ''}".`);
 }

@@ -1,8 +1,6 @@
-import { isForeignKeyViolation, type Db, type DbOrTx } from '../../data-access/database';
-import { PRODUCTS_CATEGORY_FK } from '../../data-access/categories-repository';
-import type { CountCache } from '../../data-access/count-cache';
+import { isRefused, type Db, type DbOrTx } from '../../data-access/database';
+import type { PageRequest } from '../../data-access/listing';
 import {
-  ORDER_ITEMS_PRODUCT_FK,
   PRODUCT_SORT_COLUMNS,
   deleteProduct as deleteProductRow,
   findProductById,
@@ -16,29 +14,26 @@ import {
 } from '../../data-access/products-repository';
 import { AppError } from '../../lib/errors';
 import type { Actor } from '../actor';
-import { parseSort, toPage, type Page, type PageRequest } from '../listing';
+import { parseSort, toPage, type Page } from '../listing';
 import { assertIfMatch, versionOf, type IfMatch } from '../preconditions';
 
 type Deps = { db: Db };
-
-/** listProducts' dependencies: with a count cache, unchanged totals are not counted again. */
-export type ListDeps = Deps & { productCounts?: CountCache };
 
 /** What listProducts accepts besides the page: the filters and the sort. */
 export type ProductQuery = PageRequest & ProductFilter & { sort?: string };
 
 /**
- * Lists products in SQL. Only superusers see inactive products and filter on `is_active`; for anyone else the list
+ * Lists products in SQL. Only superusers see inactive products and filter on `isActive`; for anyone else the list
  * is limited to active products, so asking them for inactive ones yields an empty page.
  */
 export async function listProducts(
-  deps: ListDeps,
-  viewer: Actor | undefined,
+  deps: Deps,
+  actor: Actor | undefined,
   query: ProductQuery,
 ): Promise<Page<ProductRecord>> {
   assertPriceRange(query.minPriceCents, query.maxPriceCents);
-  const sort = parseSort(query.sort, PRODUCT_SORT_COLUMNS, [{ column: 'p.id', direction: 'asc' }]);
-  const seesInactive = viewer?.isSuperuser === true;
+  const sort = parseSort(query.sort, PRODUCT_SORT_COLUMNS);
+  const seesInactive = actor?.isSuperuser === true;
   if (!seesInactive && query.isActive === false) return toPage([], 0, query);
   const filter: ProductFilter = {
     categoryId: query.categoryId,
@@ -48,20 +43,21 @@ export async function listProducts(
     inStock: query.inStock,
     isActive: seesInactive ? query.isActive : true,
   };
-  const { items, total } = await listProductRows(deps.db, filter, sort, query, deps.productCounts);
+  const { items, total } = await listProductRows(deps.db, filter, sort, query);
   return toPage(items, total, query);
 }
 
 /** Finds a product; an inactive one is PRODUCT_NOT_FOUND to everyone but superusers. */
-export async function getProduct(deps: Deps, viewer: Actor | undefined, id: number): Promise<ProductRecord> {
+export async function getProduct(deps: Deps, actor: Actor | undefined, id: number): Promise<ProductRecord> {
   const product = await findProductById(deps.db, id);
-  if (!product || (!product.isActive && !viewer?.isSuperuser)) notFound();
+  if (!product || (!product.isActive && !actor?.isSuperuser)) notFound();
   return product;
 }
 
-/** Creates a product; an unknown category is a validation error on `category_id`. */
+/** Creates a product; an unknown category is a validation error on `categoryId`. */
 export async function createProduct(deps: Deps, fields: ProductFields): Promise<ProductRecord> {
-  const id = await withCategoryCheck(() => insertProduct(deps.db, fields));
+  const id = await insertProduct(deps.db, fields);
+  if (isRefused(id)) unknownCategory();
   return (await findProductById(deps.db, id)) ?? notFound();
 }
 
@@ -80,13 +76,13 @@ export async function updateProduct(
   fields: Partial<ProductFields>,
   ifMatch?: IfMatch,
 ): Promise<ProductRecord> {
-  return withCategoryCheck(() =>
-    deps.db.transaction(async (tx) => {
-      if (ifMatch) assertIfMatch(ifMatch, versionOf(await lockedProduct(tx, id, 'update')));
-      if (!(await updateProductRow(tx, id, fields))) notFound();
-      return (await findProductById(tx, id)) ?? notFound();
-    }),
-  );
+  return deps.db.transaction(async (tx) => {
+    if (ifMatch) assertIfMatch(ifMatch, versionOf(await lockedProduct(tx, id, 'update')));
+    const updated = await updateProductRow(tx, id, fields);
+    if (isRefused(updated)) unknownCategory();
+    if (!updated) notFound();
+    return (await findProductById(tx, id)) ?? notFound();
+  });
 }
 
 /**
@@ -94,15 +90,13 @@ export async function updateProduct(
  * PRODUCT_IN_USE: the order items' foreign key decides, also against an order being placed at the same time.
  */
 export async function deleteProduct(deps: Deps, id: number, ifMatch?: IfMatch): Promise<void> {
-  try {
-    await deps.db.transaction(async (tx) => {
-      if (ifMatch) assertIfMatch(ifMatch, versionOf(await lockedProduct(tx, id, 'delete')));
-      if ((await deleteProductRow(tx, id)) === 0) notFound();
-    });
-  } catch (err) {
-    if (!isForeignKeyViolation(err, ORDER_ITEMS_PRODUCT_FK)) throw err;
-    throw new AppError('PRODUCT_IN_USE', 'Orders mention this product; deactivate it with is_active=false instead.');
-  }
+  await deps.db.transaction(async (tx) => {
+    if (ifMatch) assertIfMatch(ifMatch, versionOf(await lockedProduct(tx, id, 'delete')));
+    const deleted = await deleteProductRow(tx, id);
+    if (isRefused(deleted))
+      throw new AppError('PRODUCT_IN_USE', 'Orders mention this product; deactivate it with is_active=false instead.');
+    if (!deleted) notFound();
+  });
 }
 
 // Read after the lock, in a statement of its own, so it sees the last committed state, its category's included.
@@ -114,20 +108,15 @@ async function lockedProduct(tx: DbOrTx, id: number, purpose: 'update' | 'delete
 function assertPriceRange(min: number | undefined, max: number | undefined): void {
   if (min !== undefined && max !== undefined && min > max) {
     throw new AppError('VALIDATION_ERROR', 'The price range is empty.', [
-      { location: 'query', path: '/min_price_cents', message: 'must not exceed max_price_cents' },
+      { field: ['minPriceCents'], message: 'must not exceed max_price_cents' },
     ]);
   }
 }
 
-async function withCategoryCheck<T>(write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (err) {
-    if (!isForeignKeyViolation(err, PRODUCTS_CATEGORY_FK)) throw err;
-    throw new AppError('VALIDATION_ERROR', 'The category does not exist.', [
-      { location: 'body', path: '/category_id', message: 'no category has this id' },
-    ]);
-  }
+function unknownCategory(): never {
+  throw new AppError('VALIDATION_ERROR', 'The category does not exist.', [
+    { field: ['categoryId'], message: 'no category has this id' },
+  ]);
 }
 
 function notFound(): never {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { OrderLine } from './create-order';
+import type { OrderLine } from './orders';
 
 /**
  * The fingerprint of an order request: a SHA-256 of its items in product order, so a retry that lists the same

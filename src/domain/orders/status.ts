@@ -1,8 +1,5 @@
+import type { OrderStatus } from '../../data-access/orders-repository';
 import { AppError } from '../../lib/errors';
-
-/** The statuses an order moves through. */
-export const ORDER_STATUSES = ['pending', 'paid', 'shipped', 'delivered', 'cancelled'] as const;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /** The one table of allowed status changes: pending -> paid -> shipped -> delivered, pending or paid -> cancelled. */
 const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {

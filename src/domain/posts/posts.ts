@@ -12,7 +12,8 @@ import {
 } from '../../data-access/posts-repository';
 import { AppError } from '../../lib/errors';
 import type { Actor } from '../actor';
-import { parseSort, toPage, type Page, type PageRequest } from '../listing';
+import type { PageRequest } from '../../data-access/listing';
+import { parseSort, toPage, type Page } from '../listing';
 import { assertIfMatch, versionOf, type IfMatch } from '../preconditions';
 
 type Deps = { db: Db };
@@ -25,7 +26,7 @@ export type PostQuery = PageRequest & { published: boolean; authorId?: number; q
  * an author's are their own, an anonymous viewer's none (an empty page).
  */
 export async function listPosts(deps: Deps, viewer: Actor | undefined, query: PostQuery): Promise<Page<PostRecord>> {
-  const sort = parseSort(query.sort, POST_SORT_COLUMNS, [{ column: 'p.created_at', direction: 'desc' }]);
+  const sort = parseSort(query.sort, POST_SORT_COLUMNS);
   let authorId = query.authorId;
   if (!query.published && !viewer?.isSuperuser) {
     if (!viewer || (authorId !== undefined && authorId !== viewer.id)) return toPage([], 0, query);

@@ -1,4 +1,4 @@
-import type { ErrorDetail } from '../../lib/errors';
+import type { FieldIssue } from '../../lib/errors';
 
 const MAX_BYTES = 72;
 const RULES: { test: (password: string) => boolean; message: string }[] = [
@@ -10,11 +10,7 @@ const RULES: { test: (password: string) => boolean; message: string }[] = [
   { test: (p) => /[^\p{L}\p{Nd}\s]/u.test(p), message: 'must contain a symbol' },
 ];
 
-/** Lists every password rule the candidate breaks, as `details` entries for the given body field. */
-export function passwordViolations(password: string, field = 'password'): ErrorDetail[] {
-  return RULES.filter((rule) => !rule.test(password)).map((rule) => ({
-    location: 'body' as const,
-    path: `/${field}`,
-    message: rule.message,
-  }));
+/** Lists every password rule the candidate breaks, as issues of the given input field. */
+export function passwordViolations(password: string, field: string): FieldIssue[] {
+  return RULES.filter((rule) => !rule.test(password)).map((rule) => ({ field: [field], message: rule.message }));
 }

@@ -17,7 +17,7 @@ export async function hashPassword(password: string, rounds: number): Promise<st
 }
 
 /** Throws VALIDATION_ERROR naming each broken rule, so nothing is ever silently truncated by bcrypt. */
-export function assertPasswordPolicy(password: string, field = 'password'): void {
+export function assertPasswordPolicy(password: string, field: string): void {
   const details = passwordViolations(password, field);
   if (details.length) throw new AppError('VALIDATION_ERROR', 'The password does not meet the policy.', details);
 }

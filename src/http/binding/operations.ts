@@ -1,5 +1,5 @@
 import type { operations } from '../../generated/openapi';
-import type { UserRecord } from '../../data-access/users-repository';
+import type { Actor } from '../../domain/actor';
 
 /** Every operationId the spec declares. */
 export type OperationId = keyof operations;
@@ -16,21 +16,14 @@ type RequestBodyOf<K extends OperationId> = Op<K>['requestBody'] extends { conte
   ? C[keyof C]
   : undefined;
 
-/** The authenticated caller, when the operation has one. */
-export type Caller = {
-  id: number;
-  isSuperuser: boolean;
-  /** The user row the access token was checked against, loaded for this very request. */
-  user?: UserRecord;
-};
-
 /** What a handler receives: the validated, typed parts of the request. */
 export type HandlerRequest<K extends OperationId> = {
   params: Params<K, 'path'>;
   query: Params<K, 'query'>;
   headers: Params<K, 'header'>;
   body: RequestBodyOf<K>;
-  caller: Caller | undefined;
+  /** Who calls: the authenticated user, when the operation has one. */
+  actor: Actor | undefined;
   /** The raw `Authorization` header, for the rare operation that checks a static token itself. */
   authorization: string | undefined;
   requestId: string;

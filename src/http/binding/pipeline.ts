@@ -2,16 +2,17 @@ import { createHash, randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import type { OpenAPIV3 } from 'express-openapi-validator/dist/framework/types';
-import { AppError, type ErrorDetail } from '../../lib/errors';
+import { AppError } from '../../lib/errors';
+import { RequestError, type ErrorDetail } from '../errors/request-error';
 import { bodyError } from '../errors/error-handler';
 import { logRequest, type Logger } from '../../lib/logger';
 import type { Metrics } from '../middleware/metrics';
-import type { Caller } from './operations';
+import type { Actor } from '../../domain/actor';
 import { chain, RouteTable, specForOperation } from './operation-table';
 import { listOperations, type Access, type OpenApiDocument, type SpecOperation } from './spec';
 
-/** Resolves the caller of a request from its credentials, or throws the AppError that explains why not. */
-export type Authenticate = (req: Request) => Promise<Caller | undefined>;
+/** Resolves the actor of a request from its credentials, or throws the AppError that explains why not. */
+export type Authenticate = (req: Request) => Promise<Actor | undefined>;
 
 type Step = (req: Request, res: Response, late: NextFunction) => Promise<void>;
 type AnyHandler = (request: unknown) => Promise<Reply>;
@@ -105,7 +106,7 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
         operation_id: req.operationId,
         status,
         duration_ms: Math.round(seconds * 1e5) / 100,
-        user_id: req.caller?.id,
+        user_id: req.actor?.id,
       });
     });
 
@@ -148,7 +149,7 @@ async function run(
   // The validator's coerced path parameters, not the raw strings.
   const params = (req as { openapi?: { pathParams?: Record<string, unknown> } }).openapi?.pathParams ?? rawParams;
   const overflow = op.parameterCount > 0 && nonFiniteParameter({ path: params, query: req.query });
-  if (overflow) throw new AppError('VALIDATION_ERROR', 'The request is invalid.', [overflow]);
+  if (overflow) throw new RequestError('VALIDATION_ERROR', 'The request is invalid.', [overflow]);
   const headers: Record<string, string | undefined> = {};
   for (const name of op.headerParams) headers[name] = req.get(name);
   const reply = await op.handler({
@@ -156,7 +157,7 @@ async function run(
     query: req.query,
     headers,
     body: req.body as unknown,
-    caller: req.caller,
+    actor: req.actor,
     authorization: req.headers.authorization,
     requestId: req.requestId,
     baseUrl: `${req.protocol}://${req.get('host') ?? 'localhost'}`,
@@ -167,9 +168,9 @@ async function run(
 async function authorize(access: Access, req: Request, authenticate: Authenticate): Promise<void> {
   if (access === 'public') return;
   if (access === 'optional' && req.headers.authorization === undefined) return;
-  req.caller = await authenticate(req);
-  if (!req.caller) throw new AppError('NOT_AUTHENTICATED', 'Authentication is required.');
-  if (access === 'superuser' && !req.caller.isSuperuser)
+  req.actor = await authenticate(req);
+  if (!req.actor) throw new AppError('NOT_AUTHENTICATED', 'Authentication is required.');
+  if (access === 'superuser' && !req.actor.isSuperuser)
     throw new AppError('FORBIDDEN', 'This operation needs a superuser.');
 }
 

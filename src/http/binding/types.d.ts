@@ -1,10 +1,10 @@
-import type { Caller } from './operations';
+import type { Actor } from '../../domain/actor';
 
 declare global {
   namespace Express {
     interface Request {
       requestId: string;
-      caller?: Caller;
+      actor?: Actor;
       operationId?: string;
     }
   }

@@ -1,7 +1,8 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
-import { AppError, type ErrorCode, type ErrorDetail } from '../../lib/errors';
+import { AppError, type ErrorCode } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { ERROR_STATUS } from './error-status';
+import { detailsOf, RequestError, type ErrorDetail } from './request-error';
 
 type ValidatorError = {
   status: number;
@@ -78,7 +79,7 @@ export function classify(err: unknown): AppError | null {
   if (isValidatorError(err)) {
     switch (err.status) {
       case 400:
-        return new AppError('VALIDATION_ERROR', 'The request is invalid.', (err.errors ?? []).map(toDetail));
+        return new RequestError('VALIDATION_ERROR', 'The request is invalid.', (err.errors ?? []).map(toDetail));
       case 404:
         return new AppError('NOT_FOUND', 'No such route.');
       case 405:
@@ -96,7 +97,7 @@ export function classify(err: unknown): AppError | null {
     return new AppError('MALFORMED_JSON', 'The request body could not be read.');
   // The router could not percent-decode a path parameter, e.g. `/products/%E0%A4%A`.
   if (isObject(err) && err.name === 'URIError')
-    return new AppError('VALIDATION_ERROR', 'The URL is not valid percent-encoded UTF-8.', [
+    return new RequestError('VALIDATION_ERROR', 'The URL is not valid percent-encoded UTF-8.', [
       { location: 'path', path: '/', message: 'a path segment is not valid percent-encoded UTF-8' },
     ]);
   if (isNulInText(err)) return new AppError('VALIDATION_ERROR', 'Text must not contain the NUL character (U+0000).');
@@ -137,13 +138,13 @@ export function errorBody<C extends ErrorCode>(
 }
 
 /** Sends an `ErrorResponse` for the given error, with its status and headers. */
-export function sendError(res: Response, error: AppError, requestId: string, now: Date): void {
+export function sendError(res: Response, error: AppError, req: Request, now: Date): void {
   const status = ERROR_STATUS[error.code];
   if (status === 401)
     res.setHeader('WWW-Authenticate', error.code === 'NOT_AUTHENTICATED' ? 'Bearer' : `Bearer error="invalid_token"`);
   if (error.retryAfterSeconds !== undefined)
     res.setHeader('Retry-After', String(Math.max(0, Math.ceil(error.retryAfterSeconds))));
-  res.status(status).json(errorBody(error.code, error.message, requestId, now, error.details));
+  res.status(status).json(errorBody(error.code, error.message, req.requestId, now, detailsOf(error, req.query)));
 }
 
 /** The one error handler: renders every error as `ErrorResponse` and logs unexpected ones in full. */
@@ -169,6 +170,6 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     // Real time on purpose: the error path must not depend on an injected clock that may be what failed.
     const error = known ?? new AppError('INTERNAL_ERROR', 'An unexpected error occurred.');
-    sendError(res, error, req.requestId, new Date());
+    sendError(res, error, req, new Date());
   };
 }

@@ -1,6 +1,5 @@
-import { login, type TokenPair } from '../../domain/auth/login';
+import { login, logout, refreshTokens, type TokenPair } from '../../domain/auth/sessions';
 import { confirmPasswordReset, requestPasswordReset } from '../../domain/auth/password-reset';
-import { logout, refreshTokens } from '../../domain/auth/refresh';
 import { createMailer } from '../../lib/mailer';
 import type { AppDeps } from '../deps';
 import type { PartialHandlers } from '../binding/operations';

@@ -8,13 +8,13 @@ import {
 import { createProduct, deleteProduct, getProduct, listProducts, updateProduct } from '../../domain/catalog/products';
 import { versionOf } from '../../domain/preconditions';
 import type { CategoryRecord } from '../../data-access/categories-repository';
-import { CountCache } from '../../data-access/count-cache';
 import type { ProductFields, ProductRecord } from '../../data-access/products-repository';
 import type { components } from '../../generated/openapi';
 import { presentCategory, presentCategoryPage, presentProduct, presentProductPage } from '../presenters/catalog';
 import { etagOf, ifNoneMatchHits, parseIfMatch } from '../inputs/conditional';
-import { pageOf } from '../inputs/actor';
+import { pageOf, withDefault } from '../inputs/request';
 import type { AppDeps } from '../deps';
+import type { Links } from '../binding/links';
 import type { PartialHandlers } from '../binding/operations';
 
 type ProductBody = Partial<components['schemas']['ProductReplace']>;
@@ -30,9 +30,7 @@ const productFields = (body: ProductBody): Partial<ProductFields> => ({
 });
 
 /** Handlers of the `categories` and `products` tags. */
-export function catalogHandlers(deps: AppDeps) {
-  // Per app instance; exact across instances because entries are keyed by the catalog version in the database.
-  const listDeps = { ...deps, productCounts: new CountCache() };
+export function catalogHandlers(deps: AppDeps & { links: Links }) {
   // Every answer with a product or category carries its ETag, which If-Match sends back (src/domain/preconditions).
   const productReply = <S extends 200 | 201>(status: S, product: ProductRecord) => ({
     status,
@@ -58,7 +56,10 @@ export function catalogHandlers(deps: AppDeps) {
         description: body.description ?? null,
       });
       const reply = categoryReply(201, category);
-      return { ...reply, headers: { ...reply.headers, Location: `${baseUrl}/api/v1/categories/${category.id}` } };
+      return {
+        ...reply,
+        headers: { ...reply.headers, Location: deps.links('getCategory', { category_id: category.id }, baseUrl) },
+      };
     },
 
     getCategory: async ({ params }) => categoryReply(200, await getCategory(deps, params.category_id)),
@@ -71,8 +72,8 @@ export function catalogHandlers(deps: AppDeps) {
       return { status: 204 };
     },
 
-    listProducts: async ({ query, caller }) => {
-      const page = await listProducts(listDeps, caller, {
+    listProducts: async ({ query, actor }) => {
+      const page = await listProducts(deps, actor, {
         ...pageOf(query),
         sort: query.sort,
         q: query.q,
@@ -88,19 +89,22 @@ export function catalogHandlers(deps: AppDeps) {
     createProduct: async ({ body, baseUrl }) => {
       const product = await createProduct(deps, {
         name: body.name,
-        description: body.description ?? null,
+        description: withDefault(body.description, 'description'),
         priceCents: body.price_cents,
         currency: body.currency,
-        stock: body.stock ?? 0,
-        categoryId: body.category_id ?? null,
-        isActive: body.is_active ?? true,
+        stock: withDefault(body.stock, 'stock'),
+        categoryId: withDefault(body.category_id, 'category_id'),
+        isActive: withDefault(body.is_active, 'is_active'),
       });
       const reply = productReply(201, product);
-      return { ...reply, headers: { ...reply.headers, Location: `${baseUrl}/api/v1/products/${product.id}` } };
+      return {
+        ...reply,
+        headers: { ...reply.headers, Location: deps.links('getProduct', { product_id: product.id }, baseUrl) },
+      };
     },
 
-    getProduct: async ({ params, headers, caller }) => {
-      const reply = productReply(200, await getProduct(deps, caller, params.product_id));
+    getProduct: async ({ params, headers, actor }) => {
+      const reply = productReply(200, await getProduct(deps, actor, params.product_id));
       if (ifNoneMatchHits(headers['If-None-Match'], reply.headers.ETag)) {
         return { status: 304, headers: reply.headers };
       }

@@ -1,4 +1,5 @@
 import type { AppDeps } from '../deps';
+import type { Links } from '../binding/links';
 import type { Metrics } from '../middleware/metrics';
 import type { Handlers } from '../binding/operations';
 import { authHandlers } from './auth';
@@ -9,7 +10,7 @@ import { postsHandlers } from './posts';
 import { usersHandlers } from './users';
 
 /** Every operation's handler, one module per spec tag; `satisfies Handlers` makes a missing one fail `tsc`. */
-export function createHandlers(deps: AppDeps & { metrics: Metrics }) {
+export function createHandlers(deps: AppDeps & { metrics: Metrics; links: Links }) {
   return {
     ...metaHandlers(deps),
     ...authHandlers(deps),

@@ -1,14 +1,15 @@
 import { createPost, deletePost, getPost, listPosts, updatePost } from '../../domain/posts/posts';
 import { versionOf } from '../../domain/preconditions';
 import type { PostRecord } from '../../data-access/posts-repository';
-import { pageOf, requireCaller } from '../inputs/actor';
+import { pageOf, requireActor, withDefault } from '../inputs/request';
 import { etagOf, parseIfMatch } from '../inputs/conditional';
 import type { AppDeps } from '../deps';
+import type { Links } from '../binding/links';
 import type { PartialHandlers } from '../binding/operations';
 import { presentPost, presentPostPage } from '../presenters/posts';
 
 /** Handlers of the `posts` tag. */
-export function postsHandlers(deps: AppDeps) {
+export function postsHandlers(deps: AppDeps & { links: Links }) {
   // Every answer with a post carries its ETag, which If-Match sends back (src/domain/preconditions).
   const postReply = <S extends 200 | 201>(status: S, post: PostRecord) => ({
     status,
@@ -17,37 +18,40 @@ export function postsHandlers(deps: AppDeps) {
   });
 
   return {
-    listPosts: async ({ query, caller }) => {
-      const page = await listPosts(deps, caller, {
+    listPosts: async ({ query, actor }) => {
+      const page = await listPosts(deps, actor, {
         ...pageOf(query),
         sort: query.sort,
         q: query.q,
         authorId: query.author_id,
-        published: query.published ?? true,
+        published: withDefault(query.published, 'published'),
       });
       return { status: 200, body: presentPostPage(page) };
     },
 
-    createPost: async ({ body, caller, baseUrl }) => {
-      const post = await createPost(deps, requireCaller(caller), {
+    createPost: async ({ body, actor, baseUrl }) => {
+      const post = await createPost(deps, requireActor(actor), {
         title: body.title,
         body: body.body,
-        published: body.published ?? false,
+        published: withDefault(body.published, 'published'),
       });
       const reply = postReply(201, post);
-      return { ...reply, headers: { ...reply.headers, Location: `${baseUrl}/api/v1/posts/${post.id}` } };
+      return {
+        ...reply,
+        headers: { ...reply.headers, Location: deps.links('getPost', { post_id: post.id }, baseUrl) },
+      };
     },
 
-    getPost: async ({ params, caller }) => postReply(200, await getPost(deps, caller, params.post_id)),
+    getPost: async ({ params, actor }) => postReply(200, await getPost(deps, actor, params.post_id)),
 
-    updatePost: async ({ params, body, caller, headers }) =>
+    updatePost: async ({ params, body, actor, headers }) =>
       postReply(
         200,
-        await updatePost(deps, requireCaller(caller), params.post_id, body, parseIfMatch(headers['If-Match'])),
+        await updatePost(deps, requireActor(actor), params.post_id, body, parseIfMatch(headers['If-Match'])),
       ),
 
-    deletePost: async ({ params, caller, headers }) => {
-      await deletePost(deps, requireCaller(caller), params.post_id, parseIfMatch(headers['If-Match']));
+    deletePost: async ({ params, actor, headers }) => {
+      await deletePost(deps, requireActor(actor), params.post_id, parseIfMatch(headers['If-Match']));
       return { status: 204 };
     },
   } satisfies PartialHandlers;

@@ -2,6 +2,7 @@ import type { CategoryRecord } from '../../data-access/categories-repository';
 import type { ProductRecord } from '../../data-access/products-repository';
 import type { components } from '../../generated/openapi';
 import type { Page } from '../../domain/listing';
+import { presentPage } from './page';
 
 type Schemas = components['schemas'];
 
@@ -35,13 +36,9 @@ export function presentProduct(product: ProductRecord): Schemas['Product'] {
 }
 
 /** A page of categories in the list envelope. */
-export const presentCategoryPage = (page: Page<CategoryRecord>): Schemas['CategoryPage'] => ({
-  ...page,
-  items: page.items.map(presentCategory),
-});
+export const presentCategoryPage = (page: Page<CategoryRecord>): Schemas['CategoryPage'] =>
+  presentPage(page, presentCategory);
 
 /** A page of products in the list envelope. */
-export const presentProductPage = (page: Page<ProductRecord>): Schemas['ProductPage'] => ({
-  ...page,
-  items: page.items.map(presentProduct),
-});
+export const presentProductPage = (page: Page<ProductRecord>): Schemas['ProductPage'] =>
+  presentPage(page, presentProduct);

@@ -1,6 +1,7 @@
 import type { OrderRecord } from '../../data-access/orders-repository';
 import type { components } from '../../generated/openapi';
 import type { Page } from '../../domain/listing';
+import { presentPage } from './page';
 
 type Schemas = components['schemas'];
 
@@ -25,7 +26,4 @@ export function presentOrder(order: OrderRecord): Schemas['Order'] {
 }
 
 /** A page of orders in the list envelope. */
-export const presentOrderPage = (page: Page<OrderRecord>): Schemas['OrderPage'] => ({
-  ...page,
-  items: page.items.map(presentOrder),
-});
+export const presentOrderPage = (page: Page<OrderRecord>): Schemas['OrderPage'] => presentPage(page, presentOrder);

@@ -1,6 +1,7 @@
 import type { PostRecord } from '../../data-access/posts-repository';
 import type { components } from '../../generated/openapi';
 import type { Page } from '../../domain/listing';
+import { presentPage } from './page';
 
 type Schemas = components['schemas'];
 
@@ -18,7 +19,4 @@ export function presentPost(post: PostRecord): Schemas['Post'] {
 }
 
 /** A page of posts in the list envelope. */
-export const presentPostPage = (page: Page<PostRecord>): Schemas['PostPage'] => ({
-  ...page,
-  items: page.items.map(presentPost),
-});
+export const presentPostPage = (page: Page<PostRecord>): Schemas['PostPage'] => presentPage(page, presentPost);

@@ -1,6 +1,7 @@
 import type { components } from '../../generated/openapi';
 import type { UserRecord } from '../../data-access/users-repository';
 import type { Page } from '../../domain/listing';
+import { presentPage } from './page';
 
 type Schemas = components['schemas'];
 
@@ -20,5 +21,5 @@ export function presentUser(user: UserRecord): Schemas['User'] {
 
 /** A page of users in the list envelope. */
 export function presentUserPage(page: Page<UserRecord>): Schemas['UserPage'] {
-  return { ...page, items: page.items.map(presentUser) };
+  return presentPage(page, presentUser);
 }
