@@ -1,6 +1,13 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// The layers' boundaries: http adapts, domain decides, data-access stores, lib serves all three. An import that points
+// outward (or, for http, at data-access values rather than its record types) fails `make check`.
+const importsOf = (...layers) => `^(\\.\\./)+(${layers.join('|')})(/|$)`;
+const boundary = (message, regex, allowTypeImports = false) => ({
+  '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ regex, message, allowTypeImports }] }],
+});
+
 export default tseslint.config(
   { ignores: ['dist/**', 'coverage/**', 'node_modules/**', 'src/generated/**', '.data/**', 'build/**'] },
   js.configs.recommended,
@@ -24,5 +31,18 @@ export default tseslint.config(
       ],
       'no-restricted-globals': ['error', 'fdescribe', 'fit'],
     },
+  },
+  {
+    files: ['src/data-access/**/*.ts'],
+    rules: boundary('data-access may not import the domain or http layers.', importsOf('domain', 'http')),
+  },
+  { files: ['src/domain/**/*.ts'], rules: boundary('The domain may not import the http layer.', importsOf('http')) },
+  {
+    files: ['src/http/**/*.ts'],
+    rules: boundary('http calls use cases; it may import only types from data-access.', importsOf('data-access'), true),
+  },
+  {
+    files: ['src/lib/**/*.ts'],
+    rules: boundary('lib may not import the layers above it.', importsOf('domain', 'http', 'data-access')),
   },
 );

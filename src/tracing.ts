@@ -29,7 +29,7 @@ export function startTracing(options: TracingOptions = {}): { shutdown: () => Pr
     logRecordProcessors: [],
     instrumentations: [
       new HttpInstrumentation({
-        // Called when the response is done, so the pipeline has matched the operation and authenticated the caller.
+        // Called when the response is done, so the pipeline has matched the operation and authenticated the actor.
         applyCustomAttributesOnSpan: (span, request) => describeServerSpan(span, request as Request, routes),
       }),
       // Database and Redis calls outside a request (migrations, background refreshes) make no traces of their own.

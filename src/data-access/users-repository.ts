@@ -113,7 +113,7 @@ export async function findUserById(
   const [row] = await selectUserById[options.lock ?? 'none']<UserRow>(db, [id]);
   return row && toRecord(row);
 }
-// Every authenticated request looks its caller up by id.
+// Every authenticated request looks its actor up by id.
 const userById = (db: DbOrTx) => db('users').select(COLUMNS).where({ id: 0 }).limit(1, { skipBinding: true });
 const selectUserById = {
   none: prepared(userById),

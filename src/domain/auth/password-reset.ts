@@ -11,14 +11,28 @@ import { findUserByEmail, findUserById, updateUser } from '../../data-access/use
 import type { Clock } from '../../lib/clock';
 import type { Config } from '../../lib/config';
 import { AppError } from '../../lib/errors';
+import type { Logger } from '../../lib/logger';
 import type { Mailer } from '../../lib/mailer';
 import { assertPasswordPolicy, hashPassword } from '../users/passwords';
 import { hashToken } from './tokens';
 
 export type ResetDeps = { db: Db; clock: Clock; mailer: Mailer; config: Pick<Config, 'auth' | 'mail'> };
 
-/** Emails a single-use reset link to the active account with this email, if any; does nothing otherwise. */
-export async function requestPasswordReset(deps: ResetDeps, email: string): Promise<void> {
+/**
+ * Asks for a reset link for this email. The lookup and the email run after the caller has its answer, so neither
+ * that answer nor its timing tells whether an account uses the email; a failure is logged, never reported back.
+ */
+export function requestPasswordReset(deps: ResetDeps & { logger: Logger }, email: string, requestId: string): void {
+  setImmediate(() => {
+    sendResetLink(deps, email).catch((err: unknown) => {
+      const error = err instanceof Error ? { name: err.name, message: err.message } : String(err);
+      deps.logger.error('password reset request failed', { request_id: requestId, error });
+    });
+  });
+}
+
+// Emails a single-use reset link to the active account with this email, if any; does nothing otherwise.
+async function sendResetLink(deps: ResetDeps, email: string): Promise<void> {
   const user = await findUserByEmail(deps.db, email);
   if (!user || !user.isActive) return;
   const now = deps.clock.now();

@@ -22,15 +22,15 @@ type Deps = { db: Db };
 export type PostQuery = PageRequest & { published: boolean; authorId?: number; q?: string; sort?: string };
 
 /**
- * Lists published posts, or with `published: false` the drafts the viewer may see: a superuser's are all drafts,
- * an author's are their own, an anonymous viewer's none (an empty page).
+ * Lists published posts, or with `published: false` the drafts the actor may see: a superuser's are all drafts,
+ * an author's are their own, an anonymous actor's none (an empty page).
  */
-export async function listPosts(deps: Deps, viewer: Actor | undefined, query: PostQuery): Promise<Page<PostRecord>> {
+export async function listPosts(deps: Deps, actor: Actor | undefined, query: PostQuery): Promise<Page<PostRecord>> {
   const sort = parseSort(query.sort, POST_SORT_COLUMNS);
   let authorId = query.authorId;
-  if (!query.published && !viewer?.isSuperuser) {
-    if (!viewer || (authorId !== undefined && authorId !== viewer.id)) return toPage([], 0, query);
-    authorId = viewer.id;
+  if (!query.published && !actor?.isSuperuser) {
+    if (!actor || (authorId !== undefined && authorId !== actor.id)) return toPage([], 0, query);
+    authorId = actor.id;
   }
   const { items, total } = await listPostRows(
     deps.db,
@@ -42,8 +42,8 @@ export async function listPosts(deps: Deps, viewer: Actor | undefined, query: Po
 }
 
 /** Finds a post; a draft is POST_NOT_FOUND to anyone but its author and superusers. */
-export async function getPost(deps: Deps, viewer: Actor | undefined, id: number): Promise<PostRecord> {
-  return visible(viewer, await findPostById(deps.db, id));
+export async function getPost(deps: Deps, actor: Actor | undefined, id: number): Promise<PostRecord> {
+  return visible(actor, await findPostById(deps.db, id));
 }
 
 /** Creates a post written by the actor; a draft unless `published` is true. */
@@ -93,8 +93,8 @@ async function editable(tx: DbOrTx, actor: Actor, id: number, purpose: 'update' 
   return post;
 }
 
-function visible(viewer: Actor | undefined, post: PostRecord | undefined): PostRecord {
-  if (!post || (!post.published && !isAuthorOrSuperuser(viewer, post))) {
+function visible(actor: Actor | undefined, post: PostRecord | undefined): PostRecord {
+  if (!post || (!post.published && !isAuthorOrSuperuser(actor, post))) {
     throw new AppError('POST_NOT_FOUND', 'The post does not exist.');
   }
   return post;
@@ -105,5 +105,5 @@ function assertMayEdit(actor: Actor, post: PostRecord): void {
     throw new AppError('FORBIDDEN', 'Only the author or a superuser may change this post.');
 }
 
-const isAuthorOrSuperuser = (viewer: Actor | undefined, post: PostRecord): boolean =>
-  viewer !== undefined && (viewer.isSuperuser || viewer.id === post.author.id);
+const isAuthorOrSuperuser = (actor: Actor | undefined, post: PostRecord): boolean =>
+  actor !== undefined && (actor.isSuperuser || actor.id === post.author.id);

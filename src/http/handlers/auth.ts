@@ -32,14 +32,8 @@ export function authHandlers(deps: AppDeps) {
       return { status: 204 };
     },
 
-    // The lookup and the email run after the response, so neither its body nor its timing tells whether the account exists.
     requestPasswordReset: async ({ body, requestId }) => {
-      setImmediate(() => {
-        requestPasswordReset(resetDeps, body.email).catch((err: unknown) => {
-          const error = err instanceof Error ? { name: err.name, message: err.message } : String(err);
-          deps.logger.error('password reset request failed', { request_id: requestId, error });
-        });
-      });
+      requestPasswordReset(resetDeps, body.email, requestId);
       return { status: 202, body: { message: RESET_REQUESTED } };
     },
 

@@ -1,6 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { checkReadiness } from '../../domain/health/check-readiness';
-import { AppError } from '../../lib/errors';
+import {
+  assertMetricsAccess,
+  checkLiveness,
+  checkReadiness,
+  type CheckResult,
+  type Readiness,
+} from '../../domain/health/health';
 import { errorBody } from '../errors/error-handler';
 import type { PartialHandlers } from '../binding/operations';
 import type { AppDeps } from '../deps';
@@ -10,10 +14,7 @@ import type { Metrics } from '../middleware/metrics';
 export function metaHandlers(deps: AppDeps & { metrics: Metrics }) {
   return {
     getMetrics: async ({ authorization }) => {
-      const token = deps.config.metricsToken;
-      if (token && !safeEqual(authorization ?? '', `Bearer ${token}`)) {
-        throw new AppError('NOT_AUTHENTICATED', 'A valid metrics token is required.');
-      }
+      assertMetricsAccess(deps.config.metricsToken, authorization);
       return {
         status: 200,
         headers: { 'Content-Type': deps.metrics.registry.contentType },
@@ -21,7 +22,10 @@ export function metaHandlers(deps: AppDeps & { metrics: Metrics }) {
       };
     },
 
-    getHealth: async () => ({ status: 200, body: { status: 'healthy', timestamp: deps.clock.now().toISOString() } }),
+    getHealth: async () => {
+      const { status, timestamp } = checkLiveness(deps);
+      return { status: 200, body: { status, timestamp: timestamp.toISOString() } };
+    },
 
     getReadiness: async ({ requestId }) => {
       const readiness = await checkReadiness({
@@ -31,8 +35,8 @@ export function metaHandlers(deps: AppDeps & { metrics: Metrics }) {
         isDraining: deps.lifecycle.isDraining,
       });
       const now = deps.clock.now();
-      if (readiness.ready)
-        return { status: 200, body: { status: 'ready', timestamp: now.toISOString(), checks: readiness.checks } };
+      const checks = presentChecks(readiness.checks);
+      if (readiness.ready) return { status: 200, body: { status: 'ready', timestamp: now.toISOString(), checks } };
       const down = Object.entries(readiness.checks)
         .filter(([, check]) => check.status === 'down')
         .map(([name]) => name);
@@ -40,12 +44,20 @@ export function metaHandlers(deps: AppDeps & { metrics: Metrics }) {
       return {
         status: 503,
         headers: { 'Retry-After': '5' },
-        body: { ...errorBody('SERVICE_UNAVAILABLE', message, requestId, now), checks: readiness.checks },
+        body: { ...errorBody('SERVICE_UNAVAILABLE', message, requestId, now), checks },
       };
     },
   } satisfies PartialHandlers;
 }
 
-// Compares digests so neither the token's content nor its length leaks through timing.
-const digest = (value: string) => createHash('sha256').update(value).digest();
-const safeEqual = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
+const presentCheck = (check: CheckResult) => ({
+  status: check.status,
+  latency_ms: check.latencyMs,
+  ...(check.error === undefined ? {} : { error: check.error }),
+});
+
+// The spec's `checks`: the database always, Redis when the app has it.
+const presentChecks = (checks: Readiness['checks']) => ({
+  database: presentCheck(checks.database),
+  ...(checks.redis ? { redis: presentCheck(checks.redis) } : {}),
+});

@@ -1,7 +1,10 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../../data-access/database';
 import { pingDatabase } from '../../data-access/health-repository';
+import type { Clock } from '../../lib/clock';
+import { AppError } from '../../lib/errors';
 
-export type CheckResult = { status: 'up' | 'down'; latency_ms: number; error?: string };
+export type CheckResult = { status: 'up' | 'down'; latencyMs: number; error?: string };
 export type Readiness = { ready: boolean; checks: { database: CheckResult; redis?: CheckResult } };
 
 /** Runs one probe with a deadline, reporting its latency and why it failed. */
@@ -14,11 +17,11 @@ export async function runCheck(probe: () => Promise<unknown>, timeoutMs: number)
   });
   try {
     await Promise.race([probe(), deadline]);
-    return { status: 'up', latency_ms: Math.round(performance.now() - started) };
+    return { status: 'up', latencyMs: Math.round(performance.now() - started) };
   } catch (err) {
     // The endpoint is public: say why in general terms, never the driver's message with hosts and ports.
     const error = err instanceof Error && err.message === timedOut ? timedOut : 'unreachable or failing';
-    return { status: 'down', latency_ms: Math.round(performance.now() - started), error };
+    return { status: 'down', latencyMs: Math.round(performance.now() - started), error };
   } finally {
     clearTimeout(timer);
   }
@@ -42,3 +45,19 @@ export async function checkReadiness(deps: {
   ]);
   return { ready: database.status === 'up' && !deps.isDraining(), checks: redis ? { database, redis } : { database } };
 }
+
+/** Liveness: the process answers, at this time by its clock; it checks no dependency on purpose. */
+export const checkLiveness = (deps: { clock: Clock }) => ({ status: 'healthy' as const, timestamp: deps.clock.now() });
+
+/**
+ * Lets a metrics scrape through when no token is configured, or when it presents `Bearer <token>`; NOT_AUTHENTICATED
+ * otherwise. Digests are compared, so neither the token's content nor its length leaks through timing.
+ */
+export function assertMetricsAccess(token: string | undefined, authorization: string | undefined): void {
+  if (token && !safeEqual(authorization ?? '', `Bearer ${token}`)) {
+    throw new AppError('NOT_AUTHENTICATED', 'A valid metrics token is required.');
+  }
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+const safeEqual = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
