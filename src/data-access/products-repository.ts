@@ -3,21 +3,6 @@ import { CountCache } from './count-cache';
 import { asDate, isRefused, lockRow, prepared, refusedAs, type DbOrTx, type Refused } from './database';
 import { likeContains, orderAndPage, type PageRequest, type SortKey } from './listing';
 
-/** A product with its category's summary, as the domain sees it. */
-export type ProductRecord = {
-  id: number;
-  name: string;
-  description: string | null;
-  priceCents: number;
-  currency: string;
-  stock: number;
-  categoryId: number | null;
-  category: { id: number; name: string; slug: string } | null;
-  isActive: boolean;
-  createdAt: Date;
-  updatedAt: Date;
-};
-
 /** The writable fields of a product. */
 export type ProductFields = {
   name: string;
@@ -27,6 +12,14 @@ export type ProductFields = {
   stock: number;
   categoryId: number | null;
   isActive: boolean;
+};
+
+/** A product with its category's summary, as the domain sees it. */
+export type ProductRecord = ProductFields & {
+  id: number;
+  category: { id: number; name: string; slug: string } | null;
+  createdAt: Date;
+  updatedAt: Date;
 };
 
 /** The filters of a product listing; each one given narrows the result. */
