@@ -64,6 +64,15 @@ function importNotImplemented(file: SourceFile, operationsFile: SourceFile): voi
   existing.insertNamedImport(0, 'notImplemented');
 }
 
+// The module specifier the index imports a name from.
+function specifierOf(index: SourceFile, name: string): string {
+  const declaration = index
+    .getImportDeclarations()
+    .find((d) => d.getNamedImports().some((n) => n.getName() === name));
+  if (!declaration) throw new Error(`${index.getFilePath()} does not import ${name}`);
+  return declaration.getModuleSpecifierValue();
+}
+
 type ModuleTarget = { file: SourceFile; literal: ObjectLiteralExpression; functionName: string | undefined };
 
 // A tag's stubs go where its other handlers already are; a new tag gets `<tag>.ts`, registered in the index.
@@ -90,8 +99,9 @@ function targetFor(
       : project.createSourceFile(
           fileName,
           [
-            "import type { AppDeps } from '../deps';",
-            "import type { PartialHandlers } from '../operations';",
+            // A new module sits beside the index, so the index's own specifiers hold for it too.
+            `import type { AppDeps } from '${specifierOf(index, 'AppDeps')}';`,
+            `import type { PartialHandlers } from '${specifierOf(index, 'Handlers')}';`,
             '',
             `/** Handlers of the \`${tag}\` tag. */`,
             `export function ${functionName}(_deps: AppDeps) {`,
