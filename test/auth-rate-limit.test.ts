@@ -1,4 +1,5 @@
 import { createLogger } from '../src/lib/logger';
+import { buildUser } from './support/factories';
 import { closeRedis, connectRedis, type RedisClient } from '../src/lib/redis';
 import { eventually } from './support/identity';
 import { MemoryTransport, startTestApp, testConfig, unique, type TestApp } from './support/test-app';
@@ -55,10 +56,13 @@ describe('rate limits in Redis', () => {
   let redis: RedisClient;
   const apps: TestApp[] = [];
   const prefixes: string[] = [];
-  const start = async (prefix: string) => {
+  const start = async (
+    prefix: string,
+    options: { env?: Record<string, string>; deps?: Partial<TestApp['deps']> } = {},
+  ) => {
     prefixes.push(prefix);
-    const env = { ...LIMITED_ENV, RATE_LIMIT_REDIS_PREFIX: prefix };
-    const app = await startTestApp({ env, deps: { redis } });
+    const env = { ...LIMITED_ENV, RATE_LIMIT_REDIS_PREFIX: prefix, ...options.env };
+    const app = await startTestApp({ env, deps: { redis, ...options.deps } });
     apps.push(app);
     return app;
   };
@@ -84,6 +88,28 @@ describe('rate limits in Redis', () => {
     expect((await badLogin(first)).status).toBe(401);
     expectRateLimited(await badLogin(second));
     expect((await redis.keys(`${prefix}*`)).length).toBeGreaterThan(0);
+  });
+
+  test('when two app instances share Redis, then a user has one default budget across both, kept under the prefix and the policy', async () => {
+    const prefix = `${unique('rl')}:`;
+    const env = { RATE_LIMIT_PER_MINUTE: '3' };
+    const first = await start(prefix, { env });
+    // One database for both, as instances behind one load balancer have.
+    const second = await start(prefix, { env, deps: { db: first.deps.db } });
+    const user = await buildUser(first);
+    const me = (app: TestApp) => app.request.get('/api/v1/users/me').set(user.auth);
+    const answers: [number, string][] = [];
+    for (const app of [first, second, first, second]) {
+      const res = await me(app);
+      answers.push([res.status, String(res.headers.ratelimit)]);
+    }
+    expect(answers).toEqual([
+      [200, expect.stringMatching(/^"default"; r=2; t=\d+$/)],
+      [200, expect.stringMatching(/^"default"; r=1; t=\d+$/)],
+      [200, expect.stringMatching(/^"default"; r=0; t=\d+$/)],
+      [429, expect.stringMatching(/^"default"; r=0; t=\d+$/)],
+    ]);
+    expect(await redis.keys(`${prefix}*`)).toEqual([`${prefix}default:user:${user.id}`]);
   });
 
   test('when another prefix is used, then its counts are separate', async () => {

@@ -280,6 +280,9 @@ async function startServer(
       SECRET_KEY: env.secretKey,
       BCRYPT_ROUNDS: String(env.bcryptRounds),
       LOG_LEVEL: 'info',
+      // Every connection calls from one address, far above any real client's rate: the limits still count every
+      // request (that cost is measured), they never refuse one.
+      RATE_LIMIT_PER_MINUTE: '1000000',
       AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
       VALIDATE_RESPONSES: name === 'app' ? 'true' : 'false',
       // Every request of the traced server makes a trace.

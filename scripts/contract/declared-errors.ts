@@ -1,6 +1,6 @@
 import { ERROR_STATUS } from '../../src/http/errors/error-status';
 import type { ErrorCode } from '../../src/lib/errors';
-import { listOperations, type OpenApiDocument, type SpecOperation } from '../../src/http/binding/spec';
+import { listOperations, NO_RATE_LIMIT, type OpenApiDocument, type SpecOperation } from '../../src/http/binding/spec';
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json =>
@@ -9,7 +9,8 @@ const isObject = (value: unknown): value is Json =>
 /**
  * The statuses the pipeline can answer for an operation before or around its handler, derived from what the spec
  * says of it: validation (an unknown query parameter is possible everywhere), unavailability and timeouts, body
- * parsing, credentials and rate limits.
+ * parsing, credentials and rate limits (every operation whose `x-rate-limit` policy, its own or the document's, is
+ * not `none`).
  */
 export function pipelineStatuses(op: SpecOperation): string[] {
   const statuses = ['422', '500', '503'];
@@ -50,8 +51,9 @@ export function errorCodesOf(doc: Json, response: unknown): string[] | undefined
 
 /**
  * What the spec fails to declare: a status the pipeline can produce that an operation does not list, an error
- * response without its own `error_code` enum, a code the `ErrorCode` list lacks, or a code under a status that
- * `src/http/errors/error-status.ts` does not give it.
+ * response without its own `error_code` enum, a code the `ErrorCode` list lacks, a code under a status that
+ * `src/http/errors/error-status.ts` does not give it, or an operation with no rate-limit policy that is not
+ * exempted with `x-rate-limit: none`.
  */
 export function undeclaredErrors(doc: OpenApiDocument): string[] {
   const problems: string[] = [];
@@ -62,6 +64,9 @@ export function undeclaredErrors(doc: OpenApiDocument): string[] {
   for (const op of listOperations(doc)) {
     const responses = (doc.paths[op.path]?.[op.method] as Json | undefined)?.responses;
     const declared = isObject(responses) ? responses : {};
+    const exempt = (doc.paths[op.path]?.[op.method] as Json | undefined)?.['x-rate-limit'] === NO_RATE_LIMIT;
+    if (!op.rateLimit && !exempt)
+      problems.push(`${op.operationId}: has no rate-limit policy; name one in x-rate-limit, or x-rate-limit: none`);
     for (const status of pipelineStatuses(op)) {
       if (!(status in declared)) problems.push(`${op.operationId}: can answer ${status} but does not declare it`);
     }

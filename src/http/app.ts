@@ -9,7 +9,7 @@ import { createHandlers } from './handlers';
 import { corsPolicy, securityHeaders } from './middleware/hardening';
 import { createMetrics } from './middleware/metrics';
 import { createPipeline, notFound } from './binding/pipeline';
-import { authRateLimiter } from './middleware/rate-limit';
+import { rateLimiters } from './middleware/rate-limit';
 import { loadSpec } from './binding/spec';
 import { createLinks } from './binding/links';
 
@@ -38,7 +38,7 @@ export function createApp(deps: AppDeps): App {
     authenticate: createAuthenticator(deps),
     logger: deps.logger,
     metrics,
-    rateLimiters: { auth: authRateLimiter({ ...deps, metrics }) },
+    rateLimiters: rateLimiters({ ...deps, metrics }),
     maxBodyBytes: deps.config.maxBodyBytes,
     validateResponses: deps.config.validateResponses,
     requestTimeoutMs: deps.config.requestTimeoutMs,

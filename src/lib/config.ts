@@ -82,9 +82,10 @@ const schema = z
       .optional(),
     SEED_DEMO_DATA: bool.optional(),
     MAIL_FROM: z.string().min(3).max(254).default('Shop API <no-reply@localhost>'),
+    RATE_LIMIT_PER_MINUTE: int(1, 1_000_000).default(1_000),
     AUTH_RATE_LIMIT_PER_MINUTE: int(1, 1_000_000).default(20),
     REDIS_URL: optionalUrl(/^rediss?:\/\//),
-    RATE_LIMIT_REDIS_PREFIX: z.string().min(1).max(100).default('rl:auth:'),
+    RATE_LIMIT_REDIS_PREFIX: z.string().min(1).max(100).default('rl:'),
     FIRST_SUPERUSER_EMAIL: z.preprocess(emptyAsUndefined, z.email().max(254).optional()),
     FIRST_SUPERUSER_PASSWORD: optionalString,
     FIRST_SUPERUSER_USERNAME: z
@@ -178,8 +179,6 @@ function toConfig(env: z.infer<typeof schema>) {
       maxFailedLogins: env.MAX_FAILED_LOGINS,
       lockoutSeconds: env.LOCKOUT_MINUTES * 60,
       resetTokenTtlSeconds: env.RESET_TOKEN_EXPIRE_MINUTES * 60,
-      rateLimitPerMinute: env.AUTH_RATE_LIMIT_PER_MINUTE,
-      rateLimitRedisPrefix: env.RATE_LIMIT_REDIS_PREFIX,
       firstSuperuser: env.FIRST_SUPERUSER_EMAIL
         ? {
             email: env.FIRST_SUPERUSER_EMAIL,
@@ -187,6 +186,12 @@ function toConfig(env: z.infer<typeof schema>) {
             password: env.FIRST_SUPERUSER_PASSWORD ?? '',
           }
         : undefined,
+    },
+    // Requests per minute and caller of the `default` and `auth` policies; Redis keys are `<prefix><policy>:<caller>`.
+    rateLimit: {
+      perMinute: env.RATE_LIMIT_PER_MINUTE,
+      authPerMinute: env.AUTH_RATE_LIMIT_PER_MINUTE,
+      redisPrefix: env.RATE_LIMIT_REDIS_PREFIX,
     },
     orders: { idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_HOURS * 3600 },
     mail: {

@@ -22,7 +22,7 @@ type Reply = { status: number; body?: unknown; headers?: Record<string, string> 
 export type CompiledOperation = SpecOperation & {
   /** The body parsers of the media types it accepts; none when it takes no body, so a stray body is not read. */
   parseBody: Step | undefined;
-  /** The limiter of its `x-rate-limit` policy. */
+  /** The limiter of its rate-limit policy (`x-rate-limit`, its own or the document's); none for `none`. */
   limitRate: Step | undefined;
   /** Its own express-openapi-validator instance: request (and, when enabled, response) validation. */
   validate: Step & { warm: () => void };
@@ -40,6 +40,7 @@ export type PipelineOptions = {
   authenticate: Authenticate;
   logger: Logger;
   metrics?: Pick<Metrics, 'observe'>;
+  /** The limiter of each rate-limit policy by name; an operation whose policy has none fails the start-up. */
   rateLimiters?: Record<string, RequestHandler>;
   maxBodyBytes: number;
   validateResponses: boolean;
@@ -60,8 +61,8 @@ const withoutQuery = (url: string) => {
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
- * The request pipeline compiled from the spec: one route lookup per request finds the operation, then its access
- * rule, rate limit, body parser, validator and typed handler run in that order. Requests to paths the spec does not
+ * The request pipeline compiled from the spec: one route lookup per request finds the operation, then its body
+ * parser, access rule, rate limit, validator and typed handler run in that order. Requests to paths the spec does not
  * have go on to the next middleware (the docs pages); a known path with another method is 405 with `Allow`.
  * Every request gets an `X-Request-Id`, the static headers, a timeout, one log line and one metrics sample.
  */
@@ -141,8 +142,19 @@ async function run(
   next: NextFunction,
 ): Promise<void> {
   if (op.parseBody) await op.parseBody(req, res, next).catch((err: unknown) => Promise.reject(bodyError(err)));
-  await authorize(op.access, req, authenticate);
-  if (op.limitRate) await op.limitRate(req, res, next);
+  if (!op.limitRate) await authorize(op.access, req, authenticate);
+  else {
+    // The limit comes after authentication, so that it counts per user; a request whose credentials are refused
+    // is counted too, for its client IP (or its user, when only the role is wrong), before its 401 or 403.
+    let refused: { err: unknown } | undefined;
+    try {
+      await authorize(op.access, req, authenticate);
+    } catch (err) {
+      refused = { err };
+    }
+    await op.limitRate(req, res, next);
+    if (refused) throw refused.err;
+  }
   if (hasQuery || !op.validatesNothingWithoutQuery) await op.validate(req, res, next);
   if (res.headersSent) return;
   if (!op.handler) throw new AppError('NOT_IMPLEMENTED', `${op.operationId} is not implemented yet.`);

@@ -32,7 +32,10 @@ export type SpecOperation = {
   tags: string[];
   /** The media types the request body may have, e.g. `application/json`. */
   requestContentTypes: string[];
-  /** The rate limit group of `x-rate-limit`, when the operation has one. */
+  /**
+   * The rate-limit policy that counts its requests: its own `x-rate-limit`, else the document's; undefined for
+   * `x-rate-limit: none` (the probes) or when neither names one.
+   */
   rateLimit: string | undefined;
   /** The header parameters it declares, spelled as in the spec. */
   headerParams: string[];
@@ -55,6 +58,8 @@ type RawOperation = {
 export type OpenApiDocument = {
   openapi: string;
   security?: Record<string, string[]>[];
+  /** The rate-limit policy of every operation that does not name its own. */
+  'x-rate-limit'?: string;
   paths: Record<string, Partial<Record<HttpMethod, RawOperation>> & { parameters?: RawParameter[] }>;
   [key: string]: unknown;
 };
@@ -74,6 +79,16 @@ function accessOf(op: RawOperation, globalSecurity: Record<string, string[]>[] |
   if (anonymousAllowed && role) throw new Error(`${where}: x-required-role on a public operation`);
   if (anonymousAllowed) return tokenAccepted ? 'optional' : 'public';
   return role ?? 'user';
+}
+
+/** The `x-rate-limit` value that exempts an operation from every rate-limit policy. */
+export const NO_RATE_LIMIT = 'none';
+
+function rateLimitOf(op: RawOperation, documentPolicy: unknown, where: string): string | undefined {
+  const policy: unknown = op['x-rate-limit'] ?? documentPolicy;
+  if (policy !== undefined && (typeof policy !== 'string' || policy === ''))
+    throw new Error(`${where}: x-rate-limit must name a policy, or be "${NO_RATE_LIMIT}"`);
+  return policy === NO_RATE_LIMIT ? undefined : policy;
 }
 
 // Literal segments sort before templated ones, so `/users/me` is matched before `/users/{user_id}`.
@@ -114,7 +129,7 @@ export function listOperations(doc: OpenApiDocument): SpecOperation[] {
         access: accessOf(op, doc.security, where),
         tags: op.tags ?? [],
         requestContentTypes: Object.keys(op.requestBody?.content ?? {}),
-        rateLimit: op['x-rate-limit'],
+        rateLimit: rateLimitOf(op, doc['x-rate-limit'], where),
         headerParams: (op.parameters ?? [])
           .map((p) => resolveParameter(doc, p))
           .filter((p) => p.in === 'header' && p.name)

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import { rateLimit, type RateLimitInfo } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type RateLimitInfo } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { AppError } from '../../lib/errors';
 import { sendWithin } from '../../lib/redis';
@@ -13,25 +13,41 @@ const scriptSha = (script: string) => createHash('sha1').update(script).digest('
 
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+type LimiterDeps = Pick<AppDeps, 'config' | 'logger' | 'redis'> & {
+  metrics?: Pick<Metrics, 'countRateLimitStoreError'>;
+};
+
 /**
- * The limiter of the operations marked `x-rate-limit: auth` in the spec: it limits them per client IP to AUTH_RATE_LIMIT_PER_MINUTE, together.
- * The counts live in memory, or in Redis when the app has a client, so that the limit holds across processes.
- * Over the limit it is 429 RATE_LIMITED.
+ * The limiters of the rate-limit policies that the spec names in `x-rate-limit`, by name: `default` for every
+ * operation that names no other (RATE_LIMIT_PER_MINUTE), `auth` for logging in and the like
+ * (AUTH_RATE_LIMIT_PER_MINUTE). Which operation a policy limits is the spec's to say, not this module's.
  */
-export function authRateLimiter(
-  deps: Pick<AppDeps, 'config' | 'logger' | 'redis'> & { metrics?: Pick<Metrics, 'countRateLimitStoreError'> },
-): RequestHandler {
-  const { rateLimitPerMinute, rateLimitRedisPrefix } = deps.config.auth;
+export function rateLimiters(deps: LimiterDeps): Record<string, RequestHandler> {
+  const { perMinute, authPerMinute } = deps.config.rateLimit;
+  return { default: policyLimiter(deps, 'default', perMinute), auth: policyLimiter(deps, 'auth', authPerMinute) };
+}
+
+/** Whom a request is counted for: the user of a valid access token, else the client IP (an IPv6 one by its /56). */
+export const callerKey = (req: Request): string =>
+  req.actor ? `user:${req.actor.id}` : `ip:${ipKeyGenerator(req.ip ?? '')}`;
+
+/**
+ * The limiter of one policy: `limit` requests per minute and caller. The counts live in memory, or in Redis when the
+ * app has a client (under RATE_LIMIT_REDIS_PREFIX and the policy's name), so that the limit holds across processes.
+ * Over the limit it is 429 RATE_LIMITED; every counted response carries the draft-8 `RateLimit` headers.
+ */
+function policyLimiter(deps: LimiterDeps, policy: string, limit: number): RequestHandler {
   const redis = deps.redis;
-  const limiter = rateLimit({
+  return rateLimit({
     windowMs: WINDOW_MS,
-    limit: rateLimitPerMinute,
+    limit,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    identifier: 'auth',
+    identifier: policy,
+    keyGenerator: callerKey,
     store: redis
       ? new RedisStore({
-          prefix: rateLimitRedisPrefix,
+          prefix: `${deps.config.rateLimit.redisPrefix}${policy}:`,
           // Every failure (Redis down, or frozen past the timeout) is counted; the limiter then lets the request in.
           sendCommand: (...args: string[]) =>
             sendWithin<RedisReply>(redis, args).catch((err: unknown) => {
@@ -44,8 +60,8 @@ export function authRateLimiter(
             }),
         })
       : undefined,
-    // With Redis down, logins go on without a limit (the per-account lockout still holds) rather than all failing;
-    // express-rate-limit reports each such request through `logger.error`, which is a warning here, not an error.
+    // With Redis down, requests go on without a limit (the per-account lockout still holds for logins) rather than
+    // all failing; express-rate-limit reports each such request through `logger.error`, a warning here.
     passOnStoreError: true,
     logger: {
       warn: (error, message) => deps.logger.warn(message ?? 'rate limiter warning', { error: describe(error) }),
@@ -57,5 +73,4 @@ export function authRateLimiter(
       next(new AppError('RATE_LIMITED', 'Too many requests; retry later.', undefined, seconds));
     },
   });
-  return limiter;
 }
