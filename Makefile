@@ -31,9 +31,10 @@ lint: install ## ESLint and Prettier
 	npx eslint .
 	npx prettier --check .
 
-lint-spec: install ## Lint the spec with Redocly (zero warnings); every body example must match its schema
+lint-spec: install ## Lint the spec: Redocly and the OWASP API Security rules (zero warnings); examples match schemas
 	@out=$$(npx redocly lint --config openapi/redocly.yaml --max-problems 50 openapi/openapi.yaml 2>&1); status=$$?; \
 	  echo "$$out"; if [ $$status -ne 0 ] || grep -q 'You have [0-9]* warning' <<< "$$out"; then exit 1; fi
+	npx spectral lint --ruleset openapi/.spectral.yaml --fail-severity=warn openapi/openapi.yaml
 	npx tsx scripts/check-spec.ts
 
 typecheck: install ## TypeScript, strict

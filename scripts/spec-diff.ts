@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import { apiCompare, type Diff } from 'api-smart-diff';
 import YAML from 'yaml';
 
@@ -31,12 +32,13 @@ function locate(diff: Diff): string {
 }
 
 /**
- * Two policy corrections to the library's classes: edits of examples document rather than change the contract, and
- * a removed error status (4xx/5xx) only means the server no longer sends it, which breaks no client; a removed
- * success status stays breaking.
+ * Policy corrections to the library's classes: edits of examples document rather than change the contract, a
+ * removed error status (4xx/5xx) only means the server no longer sends it, which breaks no client (a removed
+ * success status stays breaking), and an integer format that the schema's own bounds already fit admits every value
+ * it admitted before.
  */
 function reclassify(diff: Diff, after: Doc): Diff['type'] {
-  if (narrowedBySibling(diff, after)) return 'non-breaking';
+  if (narrowedBySibling(diff, after) || formatWithinBounds(diff, after)) return 'non-breaking';
   const isExample = diff.path.some((segment) => segment === 'example' || segment === 'examples');
   if (isExample && diff.type === 'unclassified') return 'annotation';
   const [root, , , responses, status] = diff.path.map(String);
@@ -47,17 +49,18 @@ function reclassify(diff: Diff, after: Doc): Diff['type'] {
 
 // Follows a diff's path through the document, resolving local $refs on the way, as the diff library did.
 function walk(doc: Doc, path: readonly (string | number)[], from: unknown = doc): unknown {
-  let node = from;
-  for (const segment of path) {
+  const resolved = (node: unknown) => {
     for (let ref = refOf(node); ref !== undefined; ref = refOf(node)) {
       node = ref
         .slice(2)
         .split('/')
         .reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], doc);
     }
-    node = (node as Record<string | number, unknown> | undefined)?.[segment];
-  }
-  return node;
+    return node;
+  };
+  let node = from;
+  for (const segment of path) node = (resolved(node) as Record<string | number, unknown> | undefined)?.[segment];
+  return resolved(node);
 }
 const refOf = (node: unknown): string | undefined => {
   const ref = (node as { $ref?: unknown } | undefined)?.$ref;
@@ -82,13 +85,35 @@ function narrowedBySibling(diff: Diff, after: Doc): boolean {
   });
 }
 
+const INTEGER_FORMATS: Record<string, [number, number]> = {
+  int32: [-(2 ** 31), 2 ** 31 - 1],
+  int64: [-(2 ** 63), 2 ** 63 - 1],
+};
+
+/** An `int32` or `int64` format added to an integer whose `minimum` and `maximum` already lie within its range. */
+function formatWithinBounds(diff: Diff, after: Doc): boolean {
+  const range = INTEGER_FORMATS[String(diff.after)];
+  if (diff.action !== 'add' || diff.path[diff.path.length - 1] !== 'format' || !range) return false;
+  const schema = walk(after, diff.path.slice(0, -1)) as { minimum?: unknown; maximum?: unknown } | undefined;
+  const [minimum, maximum] = [schema?.minimum, schema?.maximum];
+  return typeof minimum === 'number' && typeof maximum === 'number' && minimum >= range[0] && maximum <= range[1];
+}
+
+/**
+ * The library resolves each shared `$ref` once per document, so a later use of a component can show up as added
+ * or removed where both documents say the same thing: a change whose value is equal in both, `$ref`s resolved, is
+ * no change.
+ */
+const unchanged = (diff: Diff, before: Doc, after: Doc) =>
+  isDeepStrictEqual(walk(before, diff.path), walk(after, diff.path));
+
 /** Compares two parsed specs with api-smart-diff and decides whether the change set may ship under the new version. */
 export function compareSpecs(before: Doc, after: Doc): SpecDiff {
   const { diffs } = apiCompare(structuredClone(before), structuredClone(after));
   const seen = new Set<string>();
   const changes: SpecChange[] = [];
   for (const diff of diffs) {
-    if (REPEATED_UNDER_PATHS.test(diff.path.join('/'))) continue;
+    if (REPEATED_UNDER_PATHS.test(diff.path.join('/')) || unchanged(diff, before, after)) continue;
     const detail = `${diff.action} ${diff.path.slice(3).join('.')}`.trim();
     const type = reclassify(diff, after);
     const change = { type, where: locate(diff), description: diff.description || detail };

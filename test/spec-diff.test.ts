@@ -151,6 +151,20 @@ describe('spec diff classification', () => {
     expect(result.breaking.map((c) => c.where)).not.toContain('GET /narrowed');
   });
 
+  test('when an integer gains a format its bounds already fit, then it is non-breaking; a format narrower than them breaks', () => {
+    const within = changed((doc) => {
+      (schema(doc, 'OrderCreate').properties as Record<string, Record<string, unknown>>).product_id!.format = 'int32';
+    });
+    expect(within.ok).toBe(true);
+    expect(within.changes).toContainEqual(expect.objectContaining({ type: 'non-breaking', where: 'POST /orders' }));
+
+    const narrower = changed((doc) => {
+      const productId = (schema(doc, 'OrderCreate').properties as Record<string, Record<string, unknown>>).product_id!;
+      Object.assign(productId, { maximum: 2 ** 40, format: 'int32' });
+    });
+    expect(narrower.breaking.map((c) => c.where)).toContain('POST /orders');
+  });
+
   test('when the major version is raised with a breaking change, then the diff passes and still lists it', () => {
     const result = changed((doc) => {
       delete (doc.paths as Record<string, unknown>)['/orders/{order_id}'];

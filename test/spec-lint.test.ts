@@ -159,3 +159,66 @@ paths:
     }
   }, 30_000);
 });
+
+describe('the OWASP API Security rules of openapi/.spectral.yaml', () => {
+  const spectral = (file: string) =>
+    new Promise<{ code: number; rules: string[] }>((resolve) => {
+      execFile(
+        path.join(ROOT, 'node_modules/.bin/spectral'),
+        ['lint', '--ruleset', path.join(ROOT, 'openapi/.spectral.yaml'), '--fail-severity=warn', '-f', 'json', file],
+        (error, stdout) => {
+          // The JSON array of results, followed by a sentence when it is empty.
+          const results = JSON.parse(stdout.slice(stdout.indexOf('['), stdout.lastIndexOf(']') + 1)) as {
+            code: string;
+          }[];
+          resolve({ code: error ? Number(error.code) : 0, rules: [...new Set(results.map((r) => r.code))].sort() });
+        },
+      );
+    });
+
+  test('when the spec is linted, then it passes; when a copy breaks a rule, then Spectral names it and fails', async () => {
+    expect(await spectral(path.join(ROOT, 'openapi/openapi.yaml'))).toEqual({ code: 0, rules: [] });
+
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spec-owasp-'));
+    try {
+      const doc = YAML.parse(fs.readFileSync(path.join(ROOT, 'openapi/openapi.yaml'), 'utf8')) as {
+        paths: Record<string, unknown>;
+        components: { schemas: Record<string, Record<string, unknown>> };
+      };
+      // An integer without its size, and a public write whose answer declares neither rate limit nor CORS headers.
+      delete doc.components.schemas.Quantity?.format;
+      doc.paths['/api/v1/things'] = {
+        post: {
+          operationId: 'createThing',
+          summary: 'Create a thing',
+          description: 'Creates a thing.',
+          tags: ['posts'],
+          security: [],
+          responses: {
+            '204': {
+              description: 'Created.',
+              headers: { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' } },
+            },
+            '422': { $ref: '#/components/responses/ValidationError' },
+            '500': { $ref: '#/components/responses/InternalError' },
+          },
+        },
+      };
+      // Named like the spec, so the overrides of the ruleset (they name openapi.yaml) apply to the copy too.
+      const copy = path.join(dir, 'openapi.yaml');
+      fs.writeFileSync(copy, YAML.stringify(doc));
+      expect(await spectral(copy)).toEqual({
+        code: 1,
+        rules: [
+          'owasp:api2:2023-write-restricted',
+          'owasp:api4:2023-integer-format',
+          'owasp:api4:2023-rate-limit',
+          'owasp:api4:2023-rate-limit-responses-429',
+          'owasp:api8:2023-define-cors-origin',
+        ],
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
