@@ -73,7 +73,7 @@ describe('binding handlers', () => {
           handlers,
           authenticate: async () => undefined,
           logger,
-          rateLimiters: { auth: (_req, _res, next) => next() },
+          rateLimiters: { default: (_req, _res, next) => next(), auth: (_req, _res, next) => next() },
           maxBodyBytes: 1024,
           validateResponses: false,
           requestTimeoutMs: 5000,
