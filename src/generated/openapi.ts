@@ -1702,8 +1702,6 @@ export interface components {
          *     `If-Match` to make a change conditional, or in `If-None-Match` on `GET /api/v1/products/{product_id}`.
          */
         ETag: string;
-        /** @description `true` when the response replays the original result of an earlier request with the same `Idempotency-Key`. */
-        "Idempotent-Replayed": "true";
     };
     pathItems: never;
 }
@@ -1776,6 +1774,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3207,7 +3206,11 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     Location: components["headers"]["Location"];
-                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    /**
+                     * @description `true` when the response replays the original result of an earlier request with the same
+                     *     `Idempotency-Key`; absent on the first answer.
+                     */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
