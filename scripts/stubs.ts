@@ -71,9 +71,7 @@ function importNotImplemented(file: SourceFile, operationsFile: SourceFile): voi
 
 // The module specifier the index imports a name from.
 function specifierOf(index: SourceFile, name: string): string {
-  const declaration = index
-    .getImportDeclarations()
-    .find((d) => d.getNamedImports().some((n) => n.getName() === name));
+  const declaration = index.getImportDeclarations().find((d) => d.getNamedImports().some((n) => n.getName() === name));
   if (!declaration) throw new Error(`${index.getFilePath()} does not import ${name}`);
   return declaration.getModuleSpecifierValue();
 }
