@@ -4,6 +4,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import YAML from 'yaml';
 import type { OpenApiDocument } from '../src/http/binding/spec';
+import { PIPELINE_HEADERS } from '../src/http/binding/operations';
 import { undeclaredErrors } from './contract/declared-errors';
 
 type Json = Record<string, unknown>;
@@ -50,7 +51,8 @@ function examplesOf(doc: Json, mediaType: Json, pointer: string): Example[] {
 
 /**
  * Checks that every request and response body of the spec has at least one example and that each example validates
- * against its schema (JSON Schema 2020-12 with formats), and that no inline schema repeats a component schema.
+ * against its schema (JSON Schema 2020-12 with formats), that no inline schema repeats a component schema, and that
+ * every header component a handler may have to return is required.
  */
 export function specProblems(doc: Json): { problems: string[]; examples: number } {
   const ajv = new Ajv2020({ strict: false, allErrors: true, discriminator: true });
@@ -93,7 +95,7 @@ export function specProblems(doc: Json): { problems: string[]; examples: number 
       }
     }
   }
-  problems.push(...duplicatedSchemas(doc));
+  problems.push(...duplicatedSchemas(doc), ...optionalHeaderComponents(doc));
   return { problems, examples };
 }
 
@@ -134,6 +136,24 @@ function duplicatedSchemas(doc: Json): string[] {
   return problems;
 }
 
+/**
+ * openapi-typescript types a response header given as a `$ref` as always present, whatever the component says, and a
+ * handler must then return it (src/http/binding/operations.ts). So a header component must be `required: true`, true
+ * wherever it is referenced; a header sent only sometimes is declared inline. The pipeline's own headers are exempt:
+ * handlers never return them.
+ */
+function optionalHeaderComponents(doc: Json): string[] {
+  const headers = isObject(doc.components) && isObject(doc.components.headers) ? doc.components.headers : {};
+  const exempt = new Set<string>(PIPELINE_HEADERS);
+  return Object.entries(headers)
+    .filter(([name, header]) => !exempt.has(name) && !(isObject(header) && header.required === true))
+    .map(
+      ([name]) =>
+        `${child('#/components/headers', name)}: a header component must be required: true (a $ref is typed as ` +
+        'always sent); declare a header that is sent only sometimes inline, without required',
+    );
+}
+
 function main(): void {
   const file = path.resolve(process.argv[2] ?? 'openapi/openapi.yaml');
   const doc = YAML.parse(fs.readFileSync(file, 'utf8')) as Json;
@@ -145,7 +165,7 @@ function main(): void {
   }
   console.log(
     `${examples} body examples match their schemas; no inline schema repeats a component; every status and ` +
-      'error_code an operation can answer is declared',
+      'error_code an operation can answer is declared; every header component a handler returns is required',
   );
 }
 

@@ -34,17 +34,35 @@ function locate(diff: Diff): string {
 /**
  * Policy corrections to the library's classes: edits of examples document rather than change the contract, a
  * removed error status (4xx/5xx) only means the server no longer sends it, which breaks no client (a removed
- * success status stays breaking), and an integer format that the schema's own bounds already fit admits every value
- * it admitted before.
+ * success status stays breaking), an integer format that the schema's own bounds already fit admits every value
+ * it admitted before, and a response header's `required` is a promise of the server (see responseHeaderRequired).
  */
 function reclassify(diff: Diff, after: Doc): Diff['type'] {
   if (narrowedBySibling(diff, after) || formatWithinBounds(diff, after)) return 'non-breaking';
+  const required = responseHeaderRequired(diff);
+  if (required) return required;
   const isExample = diff.path.some((segment) => segment === 'example' || segment === 'examples');
   if (isExample && diff.type === 'unclassified') return 'annotation';
   const [root, , , responses, status] = diff.path.map(String);
   const isErrorStatus = root === 'paths' && responses === 'responses' && /^[45]\d\d$/.test(status ?? '');
   if (isErrorStatus && diff.path.length === 5 && diff.action === 'remove') return 'non-breaking';
   return diff.type;
+}
+
+/**
+ * A response header that becomes `required` is a promise the server makes from now on, which breaks no client (the
+ * library classifies any added `required` as breaking, as it would be in a request); one that stops being required
+ * may break a client that relied on it; adding or dropping a `required: false`, the default, changes nothing.
+ */
+function responseHeaderRequired(diff: Diff): Diff['type'] | undefined {
+  const [root, , , responses, , headers, , keyword] = diff.path.map(String);
+  if (root !== 'paths' || responses !== 'responses' || headers !== 'headers' || keyword !== 'required')
+    return undefined;
+  if (diff.path.length !== 8) return undefined;
+  const before = diff.action !== 'add' && diff.before === true;
+  const after = diff.action !== 'remove' && diff.after === true;
+  if (before === after) return 'annotation';
+  return after ? 'non-breaking' : 'breaking';
 }
 
 // Follows a diff's path through the document, resolving local $refs on the way, as the diff library did.

@@ -19,7 +19,8 @@ const kebab = (tag: string) =>
     .replace(/[^A-Za-z0-9]+/g, '-')
     .toLowerCase();
 
-// `{ ... } satisfies PartialHandlers`, `({ ... })` and `{ ... } as X` all hold the literal the stubs go into.
+// `{ ... } satisfies PartialHandlers`, `({ ... })` and `{ ... } as X` all hold the literal the stubs go into, and so
+// does a constant initialised with one (`const handlers = { ... } satisfies Handlers; return handlers satisfies ...`).
 function unwrapLiteral(node: Node | undefined): ObjectLiteralExpression | undefined {
   let current = node;
   while (
@@ -27,6 +28,10 @@ function unwrapLiteral(node: Node | undefined): ObjectLiteralExpression | undefi
     (Node.isSatisfiesExpression(current) || Node.isParenthesizedExpression(current) || Node.isAsExpression(current))
   ) {
     current = current.getExpression();
+  }
+  if (current && Node.isIdentifier(current)) {
+    const block = current.getFirstAncestorByKind(SyntaxKind.Block);
+    return unwrapLiteral(block?.getVariableDeclaration(current.getText())?.getInitializer());
   }
   return current && Node.isObjectLiteralExpression(current) ? current : undefined;
 }
@@ -66,9 +71,7 @@ function importNotImplemented(file: SourceFile, operationsFile: SourceFile): voi
 
 // The module specifier the index imports a name from.
 function specifierOf(index: SourceFile, name: string): string {
-  const declaration = index
-    .getImportDeclarations()
-    .find((d) => d.getNamedImports().some((n) => n.getName() === name));
+  const declaration = index.getImportDeclarations().find((d) => d.getNamedImports().some((n) => n.getName() === name));
   if (!declaration) throw new Error(`${index.getFilePath()} does not import ${name}`);
   return declaration.getModuleSpecifierValue();
 }

@@ -115,6 +115,30 @@ describe('spec diff classification', () => {
     expect(withoutSuccess.breaking).toContainEqual(expect.objectContaining({ description: '[Removed] Response 201' }));
   });
 
+  test('when a response header becomes required, then the change is non-breaking; when it stops being, breaking', () => {
+    const withLocation = (required?: boolean) => {
+      const doc = base();
+      const created = (doc.paths as Record<string, { post: { responses: Record<string, Record<string, unknown>> } }>)[
+        '/orders'
+      ]?.post.responses['201'];
+      if (created) created.headers = { Location: { ...(required === undefined ? {} : { required }), schema: {} } };
+      return doc;
+    };
+    const promised = compareSpecs(withLocation(), withLocation(true));
+    expect(promised.ok).toBe(true);
+    expect(promised.changes).toEqual([expect.objectContaining({ type: 'non-breaking', where: 'POST /orders' })]);
+    expect(compareSpecs(withLocation(false), withLocation(true)).changes).toEqual([
+      expect.objectContaining({ type: 'non-breaking' }),
+    ]);
+    expect(compareSpecs(withLocation(), withLocation(false)).changes).toEqual([
+      expect.objectContaining({ type: 'annotation' }),
+    ]);
+
+    const withdrawn = compareSpecs(withLocation(true), withLocation());
+    expect(withdrawn.ok).toBe(false);
+    expect(withdrawn.breaking).toEqual([expect.objectContaining({ where: 'POST /orders' })]);
+  });
+
   test('when a shared enum grows under a response that narrows it in allOf, then only the unnarrowed one breaks', () => {
     const withResponses = (doc: Doc) => {
       schema(doc, 'Narrowed').allOf = [

@@ -18,7 +18,7 @@ components:
         name: { type: string, maxLength: 20 }
         sold_at: { type: string, format: date-time, maxLength: 40 }`;
 
-describe('the example check of make lint-spec', () => {
+describe('the checks of scripts/check-spec.ts (make lint-spec)', () => {
   test('when every body has an example that matches its schema, then there is no problem', () => {
     const result = specProblems(
       spec(`
@@ -100,6 +100,23 @@ ${WIDGET}`),
     );
     expect(problems).toEqual([
       '#/paths/~1widgets/get/responses/200/content/application~1json/schema: repeats #/components/schemas/Widget inline; use a $ref',
+    ]);
+  });
+
+  test('when a header component is not required, then it is reported unless the pipeline sets it', () => {
+    const { problems } = specProblems(
+      spec(`
+openapi: 3.1.0
+paths: {}
+components:
+  headers:
+    ETag: { required: true, schema: { type: string, maxLength: 100 } }
+    Idempotent-Replayed: { schema: { type: string, enum: ['true'] } }
+    RateLimit: { schema: { type: string, maxLength: 200 } }`),
+    );
+    expect(problems).toEqual([
+      '#/components/headers/Idempotent-Replayed: a header component must be required: true (a $ref is typed as ' +
+        'always sent); declare a header that is sent only sometimes inline, without required',
     ]);
   });
 });

@@ -1825,8 +1825,6 @@ export interface components {
          *     `If-Match` to make a change conditional, or in `If-None-Match` on `GET /api/v1/products/{product_id}`.
          */
         ETag: string;
-        /** @description `true` when the response replays the original result of an earlier request with the same `Idempotency-Key`. */
-        "Idempotent-Replayed": "true";
     };
     pathItems: never;
 }
@@ -1902,6 +1900,7 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3438,7 +3437,11 @@ export interface operations {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     Location: components["headers"]["Location"];
-                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    /**
+                     * @description `true` when the response replays the original result of an earlier request with the same
+                     *     `Idempotency-Key`; absent on the first answer.
+                     */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
