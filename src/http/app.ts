@@ -41,6 +41,8 @@ export function createApp(deps: AppDeps): App {
     rateLimiters: { auth: authRateLimiter({ ...deps, metrics }) },
     maxBodyBytes: deps.config.maxBodyBytes,
     validateResponses: deps.config.validateResponses,
+    clock: deps.clock,
+    enforceSunset: deps.config.enforceSunset,
     requestTimeoutMs: deps.config.requestTimeoutMs,
     staticHeaders: securityHeaders(),
     before: corsPolicy(deps.config.allowedOrigins, spec),

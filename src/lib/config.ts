@@ -37,6 +37,7 @@ const schema = z
     READINESS_TIMEOUT_MS: int(50, 30_000).default(1_000),
     MAX_BODY_BYTES: int(1_024, 100 * 1024 * 1024).default(1024 * 1024),
     VALIDATE_RESPONSES: bool.optional(),
+    ENFORCE_SUNSET: bool.default(false),
     TRUST_PROXY: optionalString,
     REQUEST_TIMEOUT_MS: int(100, 600_000).default(30_000),
     SHUTDOWN_DELAY_MS: int(0, 600_000).optional(),
@@ -157,6 +158,8 @@ function toConfig(env: z.infer<typeof schema>) {
     readinessTimeoutMs: env.READINESS_TIMEOUT_MS,
     maxBodyBytes: env.MAX_BODY_BYTES,
     validateResponses: env.VALIDATE_RESPONSES ?? env.NODE_ENV !== 'production',
+    // Answer 410 GONE to requests that use an operation or parameter past its x-sunset date.
+    enforceSunset: env.ENFORCE_SUNSET,
     trustProxy: env.TRUST_PROXY,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     // A load balancer needs a few seconds to see readiness fail and stop routing; in development nothing routes.

@@ -2,12 +2,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import type { OpenAPIV3 } from 'express-openapi-validator/dist/framework/types';
+import type { Clock } from '../../lib/clock';
 import { AppError } from '../../lib/errors';
 import { RequestError, type ErrorDetail } from '../errors/request-error';
 import { bodyError } from '../errors/error-handler';
 import { logRequest, type Logger } from '../../lib/logger';
 import type { Metrics } from '../middleware/metrics';
 import type { Actor } from '../../domain/actor';
+import { deprecationRecorder, mostUrgent, noticesFor, type DeprecationRecorder, type Notice } from './lifecycle';
 import { chain, RouteTable, specForOperation } from './operation-table';
 import { listOperations, type Access, type OpenApiDocument, type SpecOperation } from './spec';
 
@@ -39,10 +41,14 @@ export type PipelineOptions = {
   handlers: Record<string, unknown>;
   authenticate: Authenticate;
   logger: Logger;
-  metrics?: Pick<Metrics, 'observe'>;
+  metrics?: Pick<Metrics, 'observe'> & Partial<Pick<Metrics, 'countDeprecatedCall'>>;
   rateLimiters?: Record<string, RequestHandler>;
   maxBodyBytes: number;
   validateResponses: boolean;
+  /** Where sunsets are compared with the time; the system clock by default. */
+  clock?: Clock;
+  /** Answer 410 GONE to a request that uses an operation or parameter past its `x-sunset`. */
+  enforceSunset?: boolean;
   requestTimeoutMs: number;
   /** Headers every response carries (security headers), computed once. */
   staticHeaders?: [string, string][];
@@ -59,6 +65,14 @@ const withoutQuery = (url: string) => {
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** What every operation's run shares: authentication, and for deprecated shapes the clock, policy and recorder. */
+type Shared = {
+  authenticate: Authenticate;
+  clock: Clock;
+  enforceSunset: boolean;
+  recordDeprecated: DeprecationRecorder;
+};
+
 /**
  * The request pipeline compiled from the spec: one route lookup per request finds the operation, then its access
  * rule, rate limit, body parser, validator and typed handler run in that order. Requests to paths the spec does not
@@ -69,6 +83,17 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
   const operations = listOperations(options.spec).map((op) => compileOperation(op, options));
   const table = new RouteTable(operations);
   const { logger, metrics, staticHeaders = [], requestTimeoutMs } = options;
+  const clock = options.clock ?? { now: () => new Date() };
+  const shared: Shared = {
+    authenticate: options.authenticate,
+    clock,
+    enforceSunset: options.enforceSunset ?? false,
+    recordDeprecated: deprecationRecorder({
+      count: (operationId, shape) => metrics?.countDeprecatedCall?.(operationId, shape),
+      log: (line) => logger.info('deprecated API used', line),
+      now: clock.now,
+    }),
+  };
   if (options.warmUp) {
     let next = 0;
     const warmOne = () => {
@@ -124,7 +149,7 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
       req.operationId = op.operationId;
       // HEAD runs the GET operation; Node's response already knows it is answering HEAD and sends no body.
       if (method === 'HEAD') req.method = 'GET';
-      run(options.authenticate, op, found.params, query >= 0, req, res, next).catch(next);
+      run(shared, op, found.params, query >= 0, req, res, next).catch(next);
     };
     if (options.before) options.before(req, res, (err?: unknown) => (err ? next(err) : dispatch()));
     else dispatch();
@@ -132,7 +157,7 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
 }
 
 async function run(
-  authenticate: Authenticate,
+  shared: Shared,
   op: CompiledOperation,
   rawParams: Record<string, string>,
   hasQuery: boolean,
@@ -140,8 +165,13 @@ async function run(
   res: Response,
   next: NextFunction,
 ): Promise<void> {
+  // Deprecated shapes the request uses, found only for operations that have any: the rest pay nothing for them.
+  const notices = op.lifecycle ? noticesFor(op.lifecycle, req.url, req.headers) : undefined;
+  const notice = notices && mostUrgent(notices);
+  if (notice && shared.enforceSunset) refuseSunset(op, notices as Notice[], shared.clock.now(), res);
   if (op.parseBody) await op.parseBody(req, res, next).catch((err: unknown) => Promise.reject(bodyError(err)));
-  await authorize(op.access, req, authenticate);
+  await authorize(op.access, req, shared.authenticate);
+  if (notice) shared.recordDeprecated(op.operationId, notices as Notice[], req.actor?.id);
   if (op.limitRate) await op.limitRate(req, res, next);
   if (hasQuery || !op.validatesNothingWithoutQuery) await op.validate(req, res, next);
   if (res.headersSent) return;
@@ -162,7 +192,21 @@ async function run(
     requestId: req.requestId,
     baseUrl: `${req.protocol}://${req.get('host') ?? 'localhost'}`,
   });
+  if (notice && op.lifecycle?.statuses.has(reply.status))
+    for (const [name, value] of notice.headers) res.setHeader(name, value);
   sendReply(res, reply, op.validatesResponses);
+}
+
+// A shape past its sunset answers 410 GONE, with the deprecation headers its 410 response declares.
+function refuseSunset(op: CompiledOperation, notices: Notice[], now: Date, res: Response): void {
+  const gone = notices.find((n) => n.sunset !== undefined && n.sunset <= now);
+  if (!gone?.sunset) return;
+  if (op.lifecycle?.statuses.has(410)) for (const [name, value] of gone.headers) res.setHeader(name, value);
+  const what =
+    gone.shape === 'operation' ? op.operationId : `The ${gone.shape.replace('.', ' parameter ')} of ${op.operationId}`;
+  const iso = gone.sunset.toISOString();
+  const day = iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso;
+  throw new AppError('GONE', `${what} was retired on ${day}; see ${gone.link}.`);
 }
 
 async function authorize(access: Access, req: Request, authenticate: Authenticate): Promise<void> {
