@@ -41,6 +41,7 @@ export function createApp(deps: AppDeps): App {
     rateLimiters: { auth: authRateLimiter({ ...deps, metrics }) },
     maxBodyBytes: deps.config.maxBodyBytes,
     validateResponses: deps.config.validateResponses,
+    responseSampleRate: deps.config.responseSampleRate,
     clock: deps.clock,
     enforceSunset: deps.config.enforceSunset,
     requestTimeoutMs: deps.config.requestTimeoutMs,

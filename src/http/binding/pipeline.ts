@@ -11,6 +11,7 @@ import type { Metrics } from '../middleware/metrics';
 import type { Actor } from '../../domain/actor';
 import { deprecationRecorder, mostUrgent, noticesFor, type DeprecationRecorder, type Notice } from './lifecycle';
 import { chain, RouteTable, specForOperation } from './operation-table';
+import { responseSampler } from './response-check';
 import { listOperations, type Access, type OpenApiDocument, type SpecOperation } from './spec';
 
 /** Resolves the actor of a request from its credentials, or throws the AppError that explains why not. */
@@ -41,11 +42,13 @@ export type PipelineOptions = {
   handlers: Record<string, unknown>;
   authenticate: Authenticate;
   logger: Logger;
-  metrics?: Pick<Metrics, 'observe'> & Partial<Pick<Metrics, 'countDeprecatedCall'>>;
+  metrics?: Pick<Metrics, 'observe'> & Partial<Pick<Metrics, 'countDeprecatedCall' | 'countResponseViolation'>>;
   rateLimiters?: Record<string, RequestHandler>;
   maxBodyBytes: number;
   validateResponses: boolean;
-  /** Where sunsets are compared with the time; the system clock by default. */
+  /** Check this share of the responses against the spec after they are sent (`VALIDATE_RESPONSES=sample:<share>`). */
+  responseSampleRate?: number;
+  /** Where sunsets are compared with the time and violation reports spaced; the system clock by default. */
   clock?: Clock;
   /** Answer 410 GONE to a request that uses an operation or parameter past its `x-sunset`. */
   enforceSunset?: boolean;
@@ -94,6 +97,15 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
       now: clock.now,
     }),
   };
+  const sampler = options.responseSampleRate
+    ? responseSampler({
+        spec: options.spec,
+        rate: options.responseSampleRate,
+        now: clock.now,
+        report: (line) => logger.warn('response violates the spec (sampled)', line),
+        count: (operationId, status) => metrics?.countResponseViolation?.(operationId, status),
+      })
+    : undefined;
   if (options.warmUp) {
     let next = 0;
     const warmOne = () => {
@@ -110,8 +122,10 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
     req.requestId = typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', req.requestId);
     for (const [name, value] of staticHeaders) res.setHeader(name, value);
+    // A sampled response keeps the bytes it writes, to be checked once it is sent.
+    const sentBody = sampler?.pick() ? sampler.capture(res) : undefined;
 
-    let route: string | undefined;
+    let operation: CompiledOperation | undefined;
     const timer = setTimeout(() => {
       if (!res.headersSent)
         next(new AppError('REQUEST_TIMEOUT', `The request took longer than ${requestTimeoutMs} ms.`, undefined, 1));
@@ -127,12 +141,19 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
         request_id: req.requestId,
         method,
         // Not req.path: a router mounted with app.use (the docs pages) leaves it relative to the mount point.
-        route: route ?? withoutQuery(req.originalUrl),
+        route: operation?.path ?? withoutQuery(req.originalUrl),
         operation_id: req.operationId,
         status,
         duration_ms: Math.round(seconds * 1e5) / 100,
         user_id: req.actor?.id,
       });
+      if (sentBody && operation)
+        sampler?.checkLater(
+          operation,
+          { status, headers: res.getHeaders(), head: method === 'HEAD' },
+          sentBody,
+          req.requestId,
+        );
     });
 
     const dispatch = () => {
@@ -144,8 +165,7 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
         res.setHeader('Allow', found.allow);
         return next(new AppError('METHOD_NOT_ALLOWED', `${method} is not allowed on this path; use ${found.allow}.`));
       }
-      const op = found.operation;
-      route = op.path;
+      const op = (operation = found.operation);
       req.operationId = op.operationId;
       // HEAD runs the GET operation; Node's response already knows it is answering HEAD and sends no body.
       if (method === 'HEAD') req.method = 'GET';

@@ -12,6 +12,8 @@ export type Metrics = {
   countRateLimitStoreError: () => void;
   /** Counts one call that used a deprecated shape: the operation itself, or `query.<name>` / `header.<name>`. */
   countDeprecatedCall: (operationId: string, shape: string) => void;
+  /** Counts one sampled response that broke the spec. */
+  countResponseViolation: (operationId: string, status: number) => void;
 };
 
 /** Creates a registry of its own (so several apps in one process never share counters) and the recording middleware. */
@@ -41,6 +43,12 @@ export function createMetrics(db: Db): Metrics {
     name: 'deprecated_calls_total',
     help: 'Calls that used a deprecated operation (shape "operation") or parameter ("query.<name>", "header.<name>").',
     labelNames: ['operation_id', 'shape'] as const,
+    registers: [registry],
+  });
+  const violations = new client.Counter({
+    name: 'response_validation_violations_total',
+    help: 'Sampled responses (VALIDATE_RESPONSES=sample:<share>) that broke the spec, by operation and status.',
+    labelNames: ['operation_id', 'status'] as const,
     registers: [registry],
   });
   const pool = () => (db.client as { pool?: TarnPool }).pool;
@@ -81,5 +89,7 @@ export function createMetrics(db: Db): Metrics {
     observe,
     countRateLimitStoreError: () => storeErrors.inc(),
     countDeprecatedCall: (operationId, shape) => deprecatedCalls.inc({ operation_id: operationId, shape }),
+    countResponseViolation: (operationId, status) =>
+      violations.inc({ operation_id: operationId, status: String(status) }),
   };
 }
