@@ -57,7 +57,7 @@ export type PipelineOptions = {
   staticHeaders?: [string, string][];
   /** Runs before the route lookup, e.g. CORS, which may answer a preflight itself. */
   before?: RequestHandler;
-  /** Build every operation's validator in the background after start-up, one every 50 ms, not on first use. */
+  /** Build every operation's validator (and sampled checks) in the background after start-up, one every 50 ms. */
   warmUp?: boolean;
 };
 
@@ -109,7 +109,10 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
   if (options.warmUp) {
     let next = 0;
     const warmOne = () => {
-      operations[next++]?.validate.warm();
+      const op = operations[next++];
+      op?.validate.warm();
+      // The sampled response checks of the operation too, so no request pays for compiling them.
+      if (op && sampler) sampler.warm(op);
       if (next < operations.length) setTimeout(warmOne, 50).unref();
     };
     setTimeout(warmOne, 50).unref();

@@ -61,10 +61,15 @@ export class ResponseChecker {
     this.ajv.addSchema(doc, 'spec');
   }
 
+  /** Compiles the rules of every status the operation declares, so that its first checks find them ready. */
+  prepare(op: SpecOperation): void {
+    const responses = at(this.doc as unknown as Json, child('#/paths', op.path, op.method, 'responses'));
+    for (const status of Object.keys(isObject(responses) ? responses : {}))
+      if (/^\d{3}$/.test(status)) this.ruleFor(op, Number(status));
+  }
+
   check(op: SpecOperation, sent: SentResponse): Violation[] {
-    const key = `${op.operationId} ${sent.status}`;
-    let rule = this.rules.get(key);
-    if (!rule) this.rules.set(key, (rule = this.compile(op, sent.status)));
+    const rule = this.ruleFor(op, sent.status);
     if (!rule.declared)
       return [{ schemaPath: rule.pointer, instancePath: '', message: `status ${sent.status} is not declared` }];
     const violations: Violation[] = [];
@@ -129,6 +134,13 @@ export class ResponseChecker {
     return violations;
   }
 
+  private ruleFor(op: SpecOperation, status: number): ResponseRule {
+    const key = `${op.operationId} ${status}`;
+    let rule = this.rules.get(key);
+    if (!rule) this.rules.set(key, (rule = this.compile(op, status)));
+    return rule;
+  }
+
   private compile(op: SpecOperation, status: number): ResponseRule {
     const doc = this.doc as unknown as Json;
     const responses = child('#/paths', op.path, op.method, 'responses');
@@ -183,6 +195,8 @@ export type ResponseSampler = {
   pick: () => boolean;
   /** Keeps the bytes a response writes, for the check that runs once it is sent. */
   capture: (res: { write: unknown; end: unknown }) => () => Buffer | undefined;
+  /** Builds the checker and compiles an operation's rules ahead of its first check (start-up warm-up). */
+  warm: (op: SpecOperation) => void;
   /** Checks a sent response on a later turn of the event loop; never throws. */
   checkLater: (op: SpecOperation, sent: Omit<SentResponse, 'body'>, body: () => Buffer | undefined, id: string) => void;
 };
@@ -218,6 +232,7 @@ export function responseSampler(options: SamplerOptions): ResponseSampler {
   };
   return {
     pick: () => Math.random() < options.rate,
+    warm: (op) => (checker ??= new ResponseChecker(options.spec)).prepare(op),
     capture: (res) => {
       const chunks: Buffer[] = [];
       const keep = (chunk: unknown, encoding: unknown) => {
