@@ -184,3 +184,46 @@ export function deprecationRecorder(options: {
     }
   };
 }
+
+const day = (date: Date) => {
+  const iso = date.toISOString();
+  return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso;
+};
+
+/** The sentence the docs pages show under a deprecated shape: since when, and until when it answers. */
+export function lifecycleNote(marked: Marked): string | undefined {
+  if (marked.deprecated !== true || marked['x-deprecated-at'] === undefined) return undefined;
+  const since = day(parseDate(marked['x-deprecated-at'], 'docs', 'x-deprecated-at'));
+  const sunset = marked['x-sunset'] === undefined ? undefined : day(parseDate(marked['x-sunset'], 'docs', 'x-sunset'));
+  return sunset
+    ? `**Deprecated** since ${since}. **Sunset: ${sunset}**; from that date it may answer \`410 GONE\`.`
+    : `**Deprecated** since ${since}; no sunset date is set yet.`;
+}
+
+/**
+ * A copy of the spec for the docs pages with each deprecated operation's and parameter's dates written into its
+ * description: Swagger UI and ReDoc mark `deprecated` themselves, but show neither `x-deprecated-at` nor `x-sunset`.
+ */
+export function withLifecycleNotes<T extends object>(doc: T): T {
+  const copy = structuredClone(doc);
+  const annotate = (node: unknown) => {
+    const marked = node as Marked & { description?: string };
+    const note = lifecycleNote(marked);
+    if (note) marked.description = marked.description ? `${marked.description.trimEnd()}\n\n${note}` : note;
+  };
+  const { paths = {}, components = {} } = copy as {
+    paths?: Record<string, Record<string, unknown>>;
+    components?: { parameters?: Record<string, unknown> };
+  };
+  for (const item of Object.values(paths)) {
+    for (const [key, value] of Object.entries(item)) {
+      if (key === 'parameters') (value as unknown[]).forEach(annotate);
+      else if (value && typeof value === 'object') {
+        annotate(value);
+        ((value as { parameters?: unknown[] }).parameters ?? []).forEach(annotate);
+      }
+    }
+  }
+  Object.values(components.parameters ?? {}).forEach(annotate);
+  return copy;
+}
