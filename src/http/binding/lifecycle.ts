@@ -185,7 +185,8 @@ export function deprecationRecorder(options: {
   };
 }
 
-const day = (date: Date) => {
+/** A lifecycle date as people read it: `2027-06-30` for midnight UTC, the full ISO 8601 time otherwise. */
+export const dayOf = (date: Date) => {
   const iso = date.toISOString();
   return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso;
 };
@@ -193,8 +194,9 @@ const day = (date: Date) => {
 /** The sentence the docs pages show under a deprecated shape: since when, and until when it answers. */
 export function lifecycleNote(marked: Marked): string | undefined {
   if (marked.deprecated !== true || marked['x-deprecated-at'] === undefined) return undefined;
-  const since = day(parseDate(marked['x-deprecated-at'], 'docs', 'x-deprecated-at'));
-  const sunset = marked['x-sunset'] === undefined ? undefined : day(parseDate(marked['x-sunset'], 'docs', 'x-sunset'));
+  const since = dayOf(parseDate(marked['x-deprecated-at'], 'docs', 'x-deprecated-at'));
+  const sunset =
+    marked['x-sunset'] === undefined ? undefined : dayOf(parseDate(marked['x-sunset'], 'docs', 'x-sunset'));
   return sunset
     ? `**Deprecated** since ${since}. **Sunset: ${sunset}**; from that date it may answer \`410 GONE\`.`
     : `**Deprecated** since ${since}; no sunset date is set yet.`;

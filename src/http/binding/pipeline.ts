@@ -9,7 +9,7 @@ import { bodyError } from '../errors/error-handler';
 import { logRequest, type Logger } from '../../lib/logger';
 import type { Metrics } from '../middleware/metrics';
 import type { Actor } from '../../domain/actor';
-import { deprecationRecorder, mostUrgent, noticesFor, type DeprecationRecorder, type Notice } from './lifecycle';
+import { dayOf, deprecationRecorder, mostUrgent, noticesFor, type DeprecationRecorder, type Notice } from './lifecycle';
 import { chain, RouteTable, specForOperation } from './operation-table';
 import { responseSampler } from './response-check';
 import { listOperations, type Access, type OpenApiDocument, type SpecOperation } from './spec';
@@ -227,9 +227,7 @@ function refuseSunset(op: CompiledOperation, notices: Notice[], now: Date, res: 
   if (op.lifecycle?.statuses.has(410)) for (const [name, value] of gone.headers) res.setHeader(name, value);
   const what =
     gone.shape === 'operation' ? op.operationId : `The ${gone.shape.replace('.', ' parameter ')} of ${op.operationId}`;
-  const iso = gone.sunset.toISOString();
-  const day = iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso;
-  throw new AppError('GONE', `${what} was retired on ${day}; see ${gone.link}.`);
+  throw new AppError('GONE', `${what} was retired on ${dayOf(gone.sunset)}; see ${gone.link}.`);
 }
 
 async function authorize(access: Access, req: Request, authenticate: Authenticate): Promise<void> {
