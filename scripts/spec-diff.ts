@@ -37,7 +37,8 @@ function locate(diff: Diff): string {
  * success status stays breaking), an integer format that the schema's own bounds already fit admits every value
  * it admitted before, and a response header's `required` is a promise of the server (see responseHeaderRequired).
  */
-function reclassify(diff: Diff, after: Doc): Diff['type'] {
+function reclassify(diff: Diff, after: Doc, retired: Retired | undefined): Diff['type'] {
+  if (retired) return retired.passed ? 'non-breaking' : 'breaking';
   if (narrowedBySibling(diff, after) || formatWithinBounds(diff, after)) return 'non-breaking';
   const required = responseHeaderRequired(diff);
   if (required) return required;
@@ -85,6 +86,42 @@ const refOf = (node: unknown): string | undefined => {
   return typeof ref === 'string' && ref.startsWith('#/') ? ref : undefined;
 };
 
+type Retired = { sunset: string; passed: boolean };
+
+/**
+ * The sunset of a removed operation, path or parameter, from its `x-sunset` in the base spec: removing it is
+ * breaking before that date and allowed from that date on. A path's removal counts once every operation on it is
+ * past its sunset; anything without an `x-sunset` is left to the library's classification.
+ */
+function retirement(diff: Diff, before: Doc, now: Date): Retired | undefined {
+  if (diff.action !== 'remove' || diff.path[0] !== 'paths') return undefined;
+  const at = diff.path.map(String);
+  const operationLevel = METHODS.has(at[2] ?? '');
+  const list = operationLevel ? 3 : 2; // where a `parameters` list sits: under the operation, or the path
+  const isOperation = at.length === 3 && operationLevel;
+  const isPathItem = at.length === 2;
+  const isParameters = at.length === list + 1 && at[list] === 'parameters';
+  const isParameter = at.length === list + 2 && at[list] === 'parameters';
+  if (!isOperation && !isPathItem && !isParameters && !isParameter) return undefined;
+  const removed = walk(before, diff.path);
+  const resolved = (node: unknown) => {
+    const ref = refOf(node);
+    return ref ? walk(before, ref.slice(2).split('/')) : node;
+  };
+  const marked = isPathItem
+    ? Object.entries((removed ?? {}) as Record<string, unknown>)
+        .filter(([key]) => METHODS.has(key))
+        .map(([, op]) => op)
+    : isParameters
+      ? ((removed ?? []) as unknown[]).map(resolved)
+      : [resolved(removed)];
+  const sunsets = marked.map((node) => (node as { 'x-sunset'?: unknown } | undefined)?.['x-sunset']);
+  if (!sunsets.length || sunsets.some((sunset) => typeof sunset !== 'string')) return undefined;
+  const latest = (sunsets as string[]).reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b));
+  const sunsetAt = Date.parse(latest.length === 10 ? `${latest}T00:00:00Z` : latest);
+  return { sunset: latest, passed: sunsetAt <= now.getTime() };
+}
+
 /**
  * A value added to one member's enum of an `allOf` that another member narrows to a list without it: the schema
  * still admits none of it (a shared `ErrorCode` enum grew, and a response lists its own codes beside it). The diff
@@ -125,16 +162,22 @@ function formatWithinBounds(diff: Diff, after: Doc): boolean {
 const unchanged = (diff: Diff, before: Doc, after: Doc) =>
   isDeepStrictEqual(walk(before, diff.path), walk(after, diff.path));
 
-/** Compares two parsed specs with api-smart-diff and decides whether the change set may ship under the new version. */
-export function compareSpecs(before: Doc, after: Doc): SpecDiff {
+/**
+ * Compares two parsed specs with api-smart-diff and decides whether the change set may ship under the new version.
+ * `now` decides whether a removed operation or parameter is past its `x-sunset`.
+ */
+export function compareSpecs(before: Doc, after: Doc, now = new Date()): SpecDiff {
   const { diffs } = apiCompare(structuredClone(before), structuredClone(after));
   const seen = new Set<string>();
   const changes: SpecChange[] = [];
   for (const diff of diffs) {
     if (REPEATED_UNDER_PATHS.test(diff.path.join('/')) || unchanged(diff, before, after)) continue;
     const detail = `${diff.action} ${diff.path.slice(3).join('.')}`.trim();
-    const type = reclassify(diff, after);
-    const change = { type, where: locate(diff), description: diff.description || detail };
+    const retired = retirement(diff, before, now);
+    const type = reclassify(diff, after, retired);
+    const when = retired && (retired.passed ? 'after its x-sunset' : 'before its x-sunset');
+    const description = `${diff.description || detail}${retired ? ` (${when} ${retired.sunset})` : ''}`;
+    const change = { type, where: locate(diff), description };
     const key = `${change.type}|${change.where}|${change.description}`;
     if (seen.has(key)) continue;
     seen.add(key);

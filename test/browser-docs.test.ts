@@ -3,7 +3,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { REDOC_LOGO_ORIGIN } from '../src/http/middleware/hardening';
 import { listOperations, loadSpec } from '../src/http/binding/spec';
-import { buildUser } from './support/factories';
+import { buildProduct, buildUser } from './support/factories';
 import { startTestApp, type TestApp } from './support/test-app';
 
 // The docs pages as a person sees them, in Debian's chromium (`.ci/run` installs it when missing).
@@ -96,6 +96,32 @@ describe('the docs pages in a browser', () => {
     await status.waitFor();
     expect((await status.textContent())?.trim()).toBe('200');
     await operation.screenshot({ path: path.join(ARTIFACTS, 'docs-try-it-out.png') });
+  }, 30_000);
+
+  test('when the Link of a deprecated operation is opened, then Swagger UI shows it deprecated with its sunset date', async () => {
+    const admin = await buildUser(t, { isSuperuser: true });
+    const product = await buildProduct(t);
+    const put = await t.request.put(`/api/v1/products/${product.id}`).set(admin.auth).send({
+      name: 'Pan',
+      description: null,
+      price_cents: 1,
+      currency: 'EUR',
+      stock: 1,
+      category_id: null,
+      is_active: true,
+    });
+    expect(put.status).toBe(200);
+    const link = /<([^>]+)>/.exec(String(put.headers.link))?.[1] ?? '';
+    expect(link).toBe('/docs#/products/replaceProduct');
+    await page.goto(`${t.url}${link}`, { waitUntil: 'domcontentloaded' });
+    const operation = page.locator('#operations-products-replaceProduct');
+    const description = operation.locator('.opblock-description-wrapper').first();
+    await description.waitFor();
+    expect(await operation.getAttribute('class')).toContain('opblock-deprecated');
+    expect(await description.textContent()).toContain(
+      'Deprecated since 2026-12-07. Sunset: 2027-06-30; from that date it may answer 410 GONE.',
+    );
+    await operation.screenshot({ path: path.join(ARTIFACTS, 'docs-deprecated.png') });
   }, 30_000);
 
   test('when /redoc opens, then ReDoc renders the API title and the operations', async () => {

@@ -20,6 +20,16 @@ describe('documentation routes', () => {
     expect(res.body.paths['/health'].get.operationId).toBe('getHealth');
   });
 
+  test('when a deprecated operation is in the served spec, then its description gives its dates', async () => {
+    const res = await t.request.get('/openapi.json');
+    const put = res.body.paths['/api/v1/products/{product_id}'].put;
+    expect(put).toMatchObject({ deprecated: true, 'x-deprecated-at': '2026-12-07', 'x-sunset': '2027-06-30' });
+    expect(put.description).toMatch(
+      /\n\n\*\*Deprecated\*\* since 2026-12-07\. \*\*Sunset: 2027-06-30\*\*; from that date it may answer `410 GONE`\.$/,
+    );
+    expect(res.body.paths['/api/v1/products/{product_id}'].patch.description).not.toContain('Deprecated');
+  });
+
   test('when /openapi.yaml is fetched, then it parses to the same document', async () => {
     const [yaml, json] = await Promise.all([t.request.get('/openapi.yaml'), t.request.get('/openapi.json')]);
     expect(yaml.status).toBe(200);

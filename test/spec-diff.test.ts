@@ -199,6 +199,88 @@ describe('spec diff classification', () => {
   });
 });
 
+describe('removing what was deprecated with a sunset date', () => {
+  const SUNSET = '2027-06-30';
+  const paths = (doc: Doc) => doc.paths as Record<string, Record<string, Record<string, unknown>>>;
+  // The base spec with DELETE /orders/{order_id} deprecated, and POST /orders given a deprecated query parameter.
+  const deprecated = (): Doc => {
+    const doc = base();
+    const remove = paths(doc)['/orders/{order_id}']?.delete ?? {};
+    Object.assign(remove, { deprecated: true, 'x-deprecated-at': '2026-12-07', 'x-sunset': SUNSET });
+    const create = paths(doc)['/orders']?.post ?? {};
+    create.parameters = [
+      { name: 'source', in: 'query', schema: { type: 'string', maxLength: 10 } },
+      {
+        name: 'legacy',
+        in: 'query',
+        deprecated: true,
+        'x-deprecated-at': '2026-12-07',
+        'x-sunset': SUNSET,
+        schema: { type: 'boolean' },
+      },
+    ];
+    return doc;
+  };
+  const removing = (edit: (doc: Doc) => void, today: string) => {
+    const after = deprecated();
+    edit(after);
+    return compareSpecs(deprecated(), after, new Date(`${today}T12:00:00Z`));
+  };
+  const withoutOperation = (doc: Doc) => delete paths(doc)['/orders/{order_id}'];
+  const withoutParameter = (doc: Doc) => delete paths(doc)['/orders']?.post?.parameters;
+  const withoutOneParameter = (doc: Doc) => {
+    const create = paths(doc)['/orders']?.post ?? {};
+    create.parameters = (create.parameters as { name: string }[]).filter((p) => p.name !== 'legacy');
+  };
+
+  test('when an operation is removed before its x-sunset date, then the change is breaking and says why', () => {
+    const result = removing(withoutOperation, '2027-06-29');
+    expect(result.ok).toBe(false);
+    expect(result.breaking).toEqual([
+      expect.objectContaining({
+        where: 'DELETE /orders/{order_id}',
+        description: expect.stringContaining(`before its x-sunset ${SUNSET}`),
+      }),
+    ]);
+  });
+
+  test('when an operation is removed on or after its x-sunset date, then the change is allowed', () => {
+    for (const today of [SUNSET, '2028-01-01']) {
+      const result = removing(withoutOperation, today);
+      expect(result).toMatchObject({ ok: true, breaking: [] });
+      expect(result.changes).toContainEqual(
+        expect.objectContaining({
+          type: 'non-breaking',
+          where: 'DELETE /orders/{order_id}',
+          description: expect.stringContaining(`after its x-sunset ${SUNSET}`),
+        }),
+      );
+    }
+  });
+
+  test('when a deprecated parameter is removed, then it is breaking before its x-sunset and allowed after', () => {
+    expect(removing(withoutOneParameter, '2027-01-01').ok).toBe(false);
+    expect(removing(withoutOneParameter, '2027-07-01')).toMatchObject({ ok: true, breaking: [] });
+  });
+
+  test('when a parameter list is removed, then it is allowed only once every parameter in it is past its x-sunset', () => {
+    expect(removing(withoutParameter, '2027-07-01').ok).toBe(false);
+    const doc = deprecated();
+    const create = paths(doc)['/orders']?.post ?? {};
+    create.parameters = (create.parameters as { name: string }[]).filter((p) => p.name === 'legacy');
+    const after = structuredClone(doc);
+    delete paths(after)['/orders']?.post?.parameters;
+    expect(compareSpecs(doc, after, new Date('2027-07-01T00:00:00Z'))).toMatchObject({ ok: true, breaking: [] });
+    expect(compareSpecs(doc, after, new Date('2027-01-01T00:00:00Z')).ok).toBe(false);
+  });
+
+  test('when an operation without an x-sunset is removed, then it stays breaking whatever the date', () => {
+    const result = removing((doc) => delete paths(doc)['/orders']?.post, '2030-01-01');
+    expect(result.ok).toBe(false);
+    expect(result.breaking.map((c) => c.where)).toContain('POST /orders');
+  });
+});
+
 describe('make spec-diff', () => {
   test('when the working copy removes an operation committed at BASE, then it prints the change and exits non-zero', async () => {
     const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'spec-diff-'));

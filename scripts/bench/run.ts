@@ -9,9 +9,10 @@ import type { LoadJob, LoadRequest, LoadResult } from './load';
 import { prepareDatabase, type Fixtures } from './prepare';
 
 /*
- * `make bench`: the load harness of issue 7. It prepares a PostgreSQL benchmark database, starts four servers side
+ * `make bench`: the load harness of issue 7. It prepares a PostgreSQL benchmark database, starts five servers side
  * by side (the app as shipped, the app without response validation, the same with OpenTelemetry tracing on, a bare
- * node:http + pg baseline), warms every route, then runs each scenario against each server with autocannon in a
+ * node:http + pg baseline, and for the SAMPLED_SCENARIOS the app checking 1% of its responses after sending them
+ * with VALIDATE_RESPONSES=sample:0.01), warms every route, then runs each scenario against each server with autocannon in a
  * separate process and prints markdown tables, the same-run ratios and the targets. Non-2xx responses fail the run.
  * Options: --duration=SECONDS (per scenario and server, default 2), --connections=N (default 10),
  * --database=URL (default postgres://postgres@127.0.0.1:5432/bench_api), --bcrypt-rounds=N (default 12, as
@@ -23,7 +24,7 @@ const LOGIN_MIN_SECONDS = 4;
 const WARM_LOAD_SECONDS = 1;
 const OUT_DIR = path.join(ROOT, 'build', 'bench');
 
-type ServerName = 'app' | 'app-no-response-validation' | 'app-tracing' | 'baseline';
+type ServerName = 'app' | 'app-no-response-validation' | 'app-sampled' | 'app-tracing' | 'baseline';
 type Server = { name: ServerName; url: string; child: ChildProcess; startupMs: number };
 type Scenario = {
   name: string;
@@ -42,10 +43,11 @@ type Summary = {
 };
 type Measured = Summary & { peakRssMb: number; cpuUs: number };
 
-const SERVERS: ServerName[] = ['baseline', 'app', 'app-no-response-validation', 'app-tracing'];
+const SERVERS: ServerName[] = ['baseline', 'app', 'app-no-response-validation', 'app-sampled', 'app-tracing'];
 const SERVER_TITLES: Record<ServerName, string> = {
   app: 'app (shipped)',
   'app-no-response-validation': 'app, response validation off',
+  'app-sampled': 'app, 1% of responses checked after sending',
   'app-tracing': 'app, validation off, tracing on',
   baseline: 'bare baseline',
 };
@@ -53,6 +55,7 @@ const SERVER_TITLES: Record<ServerName, string> = {
 const SCRIPTS: Record<ServerName, string> = {
   app: 'dist/src/server.js',
   'app-no-response-validation': 'dist/src/server.js',
+  'app-sampled': 'dist/src/server.js',
   'app-tracing': 'dist/scripts/bench/traced-server.js',
   baseline: 'dist/scripts/bench/baseline-server.js',
 };
@@ -63,6 +66,10 @@ const NODE_FLAGS = (
 ).scripts.start
   .split(/\s+/)
   .filter((word) => word.startsWith('--'));
+// The scenarios that also run on the sampled server: what response validation costs per mode, not every route again.
+const SAMPLED_SCENARIOS = new Set(['getProduct', 'list20']);
+const serversFor = (scenario: Scenario, servers: Server[]) =>
+  servers.filter((server) => server.name !== 'app-sampled' || SAMPLED_SCENARIOS.has(scenario.name));
 const json = { 'content-type': 'application/json' };
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -154,13 +161,15 @@ async function main(): Promise<void> {
     for (const name of SERVERS) servers.push(await startServer(name, env));
     const scenarios = SCENARIOS.filter((s) => !only || only.includes(s.name));
     console.log(`warming ${scenarios.length} routes on ${servers.length} servers...`);
-    for (const server of servers) for (const scenario of scenarios) await warm(server, scenario, fixtures);
+    for (const scenario of scenarios)
+      for (const server of serversFor(scenario, servers)) await warm(server, scenario, fixtures);
     // The app builds its validators in the background after start-up: measure only once every server is idle.
     for (const server of servers) await waitUntilIdle(server);
 
     const results = new Map<string, Measured>();
     let loginHealth: Probe | undefined;
     for (const scenario of scenarios) {
+      const active = serversFor(scenario, servers);
       const runs = new Map<ServerName, { results: LoadResult[]; peakRssMb: number; cpuSeconds: number }>();
       const measure = async (server: Server, seconds: number) => {
         resetPeakRss(server);
@@ -185,7 +194,7 @@ async function main(): Promise<void> {
       if (scenario.name !== 'login') {
         // Untimed load first: 50 warm-up requests leave V8 compiling the hot paths during the first timed slice,
         // which charges the app (far more JavaScript) much more than the baseline. Measure the steady state.
-        for (const server of servers) {
+        for (const server of active) {
           await loader.run({
             url: server.url,
             connections,
@@ -194,11 +203,11 @@ async function main(): Promise<void> {
             perConnection: scenario.perConnection?.(fixtures),
           });
         }
-        for (const server of servers) await waitUntilIdle(server);
+        for (const server of active) await waitUntilIdle(server);
       }
       if (scenario.name === 'login') {
         // At bcrypt cost 12 a login takes a quarter of a second of a core: one longer run per server.
-        for (const server of servers) {
+        for (const server of active) {
           const result = await measure(server, Math.max(duration, LOGIN_MIN_SECONDS));
           // Logins still queued for bcrypt when the run stops would slow the next server down.
           await sleep(Math.min(20_000, Math.max(500, pct(result.latencies, 99))));
@@ -208,11 +217,11 @@ async function main(): Promise<void> {
         // from elsewhere on the machine falls on all of them alike and the same-run ratios stay fair.
         const rounds = Math.max(1, Math.round(duration));
         for (let round = 0; round < rounds; round += 1) {
-          const order = servers.map((_, i) => servers[(i + round) % servers.length] as Server);
+          const order = active.map((_, i) => active[(i + round) % active.length] as Server);
           for (const server of order) await measure(server, duration / rounds);
         }
       }
-      for (const server of servers) {
+      for (const server of active) {
         const entry = runs.get(server.name);
         if (!entry) continue;
         const summary = summarise(entry.results);
@@ -284,7 +293,7 @@ async function startServer(
       // request (that cost is measured), they never refuse one.
       RATE_LIMIT_PER_MINUTE: '1000000',
       AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
-      VALIDATE_RESPONSES: name === 'app' ? 'true' : 'false',
+      VALIDATE_RESPONSES: name === 'app' ? 'true' : name === 'app-sampled' ? 'sample:0.01' : 'false',
       // Every request of the traced server makes a trace.
       ...(name === 'app-tracing' ? { OTEL_TRACES_SAMPLER: 'always_on' } : {}),
     },
@@ -532,6 +541,26 @@ function renderReport(input: ReportInput): string {
         `${ratio(off.rps, base.rps)} (on: ${ratio(app.rps, base.rps)}) | ${ratio(app.p99, base.p99)} | ${ratio(app.cpuUs, off.cpuUs)} | ` +
         `${traced ? ratio(traced.cpuUs, off.cpuUs) : 'n/a'} |`,
     );
+  }
+  const modes = input.scenarios.filter((s) => SAMPLED_SCENARIOS.has(s.name));
+  if (modes.some((s) => get(s.name, 'app-sampled'))) {
+    lines.push(
+      '',
+      'Response validation by mode, CPU µs per request (ratio to off, same run):',
+      '',
+      '| scenario | off | sampled 1% (after sending) | full (every response, before sending) |',
+      '|---|---:|---:|---:|',
+    );
+    for (const scenario of modes) {
+      const off = get(scenario.name, 'app-no-response-validation');
+      const sampled = get(scenario.name, 'app-sampled');
+      const full = get(scenario.name, 'app');
+      if (!off || !sampled || !full) continue;
+      lines.push(
+        `| ${scenario.title} | ${off.cpuUs.toFixed(0)} | ${sampled.cpuUs.toFixed(0)} (${ratio(sampled.cpuUs, off.cpuUs)}) | ` +
+          `${full.cpuUs.toFixed(0)} (${ratio(full.cpuUs, off.cpuUs)}) |`,
+      );
+    }
   }
   const startup = input.servers.find((s) => s.name === 'app')?.startupMs;
   const rss = Math.max(

@@ -9,14 +9,16 @@ const isObject = (value: unknown): value is Json =>
 /**
  * The statuses the pipeline can answer for an operation before or around its handler, derived from what the spec
  * says of it: validation (an unknown query parameter is possible everywhere), unavailability and timeouts, body
- * parsing, credentials and rate limits (every operation whose `x-rate-limit` policy, its own or the document's, is
- * not `none`).
+ * parsing, credentials, rate limits (every operation whose `x-rate-limit` policy, its own or the document's, is not
+ * `none`) and sunsets.
  */
 export function pipelineStatuses(op: SpecOperation): string[] {
   const statuses = ['422', '500', '503'];
   if (op.requestContentTypes.length) statuses.push('400', '413', '415');
   if (op.access !== 'public') statuses.push('401', '403');
   if (op.rateLimit) statuses.push('429');
+  // ENFORCE_SUNSET answers 410 GONE to a request that uses a shape past its x-sunset date.
+  if (op.lifecycle?.sunset) statuses.push('410');
   return statuses.sort();
 }
 

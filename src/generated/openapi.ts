@@ -392,7 +392,13 @@ export interface paths {
         get: operations["getProduct"];
         /**
          * Replace a product
+         * @deprecated
          * @description Every writable field is required; bumps `updated_at`.
+         *
+         *     Deprecated in favour of `PATCH /api/v1/products/{product_id}` (`updateProduct`): sent every field, with the
+         *     same `If-Match`, it makes the same change and answers the same product, so one write shape per product is
+         *     enough. This operation keeps working until its sunset date; its responses carry `Deprecation`, `Sunset` and
+         *     `Link` (RFC 9745, RFC 8594).
          */
         put: operations["replaceProduct"];
         post?: never;
@@ -728,6 +734,7 @@ export interface components {
          *     - `INVALID_STATUS_TRANSITION` (409): The order's status does not allow this change.
          *     - `CONFLICT` (409): The request conflicts with the current state of the resource.
          *     - `PRECONDITION_FAILED` (412): `If-Match` names no current `ETag` of the resource; nothing was changed.
+         *     - `GONE` (410): The operation, or a parameter the request used, is past its sunset date and no longer served.
          *     - `RATE_LIMITED` (429): Too many requests; retry after `Retry-After` seconds.
          *     - `INTERNAL_ERROR` (500): An unexpected error; the body carries no internals.
          *     - `SERVICE_UNAVAILABLE` (503): A dependency is unavailable or the server is shutting down; retry later.
@@ -735,7 +742,7 @@ export interface components {
          * @example VALIDATION_ERROR
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_IMPLEMENTED" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "FORBIDDEN" | "INACTIVE_USER" | "INVALID_CREDENTIALS" | "ACCOUNT_LOCKED" | "EMAIL_TAKEN" | "USERNAME_TAKEN" | "USER_NOT_FOUND" | "INVALID_REFRESH_TOKEN" | "INVALID_RESET_TOKEN" | "LAST_SUPERUSER" | "CATEGORY_NOT_FOUND" | "PRODUCT_NOT_FOUND" | "ORDER_NOT_FOUND" | "POST_NOT_FOUND" | "SLUG_TAKEN" | "CATEGORY_IN_USE" | "PRODUCT_IN_USE" | "INSUFFICIENT_STOCK" | "IDEMPOTENCY_KEY_REUSED" | "INVALID_STATUS_TRANSITION" | "CONFLICT" | "PRECONDITION_FAILED" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "REQUEST_TIMEOUT";
+        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_IMPLEMENTED" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "FORBIDDEN" | "INACTIVE_USER" | "INVALID_CREDENTIALS" | "ACCOUNT_LOCKED" | "EMAIL_TAKEN" | "USERNAME_TAKEN" | "USER_NOT_FOUND" | "INVALID_REFRESH_TOKEN" | "INVALID_RESET_TOKEN" | "LAST_SUPERUSER" | "CATEGORY_NOT_FOUND" | "PRODUCT_NOT_FOUND" | "ORDER_NOT_FOUND" | "POST_NOT_FOUND" | "SLUG_TAKEN" | "CATEGORY_IN_USE" | "PRODUCT_IN_USE" | "INSUFFICIENT_STOCK" | "IDEMPOTENCY_KEY_REUSED" | "INVALID_STATUS_TRANSITION" | "CONFLICT" | "PRECONDITION_FAILED" | "GONE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "REQUEST_TIMEOUT";
         /**
          * @example {
          *       "error_code": "VALIDATION_ERROR",
@@ -1575,6 +1582,33 @@ export interface components {
                 };
             };
         };
+        /**
+         * @description The operation, or a parameter the request used, is past its `x-sunset` date and no longer served (`GONE`);
+         *     sent only where the server enforces sunsets. `Link` names the documentation of the deprecation.
+         */
+        Gone: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                Deprecation: components["headers"]["Deprecation"];
+                Sunset: components["headers"]["Sunset"];
+                Link: components["headers"]["Link"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": "GONE",
+                 *       "message": "replaceProduct was retired on 2027-06-30; see /docs#/products/replaceProduct.",
+                 *       "timestamp": "2027-07-01T12:00:00.000Z",
+                 *       "request_id": "5f0c6d0e-8a51-4d8f-9a57-0c5c2b1e9a10"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @enum {unknown} */
+                    error_code?: "GONE";
+                };
+            };
+        };
         /** @description A dependency is unavailable (`SERVICE_UNAVAILABLE`); retry later. */
         ServiceUnavailable: {
             headers: {
@@ -1825,6 +1859,16 @@ export interface components {
          *     `If-Match` to make a change conditional, or in `If-None-Match` on `GET /api/v1/products/{product_id}`.
          */
         ETag: string;
+        /**
+         * @description The operation (or a parameter the request used) is deprecated, since the date given as an RFC 9745
+         *     structured-field Date: `@` and seconds since the epoch, e.g. `@1796601600`. A date in the future announces
+         *     the deprecation. `Link` with `rel="deprecation"` names the documentation; `Sunset` when it stops answering.
+         */
+        Deprecation: string;
+        /** @description When the deprecated operation or parameter stops answering (RFC 8594, an HTTP-date), e.g. `Wed, 30 Jun 2027 00:00:00 GMT`; from then on it may answer `410 GONE`. */
+        Sunset: string;
+        /** @description The documentation of a deprecation (RFC 9745 section 3), e.g. `</docs#/products/replaceProduct>; rel="deprecation"; type="text/html"`. */
+        Link: string;
     };
     pathItems: never;
 }
@@ -3166,6 +3210,9 @@ export interface operations {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     ETag: components["headers"]["ETag"];
+                    Deprecation: components["headers"]["Deprecation"];
+                    Sunset: components["headers"]["Sunset"];
+                    Link: components["headers"]["Link"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3195,6 +3242,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["ProductNotFound"];
+            410: components["responses"]["Gone"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import YAML from 'yaml';
 import { pageSecurityHeaders, redocContentSecurityPolicy } from './middleware/hardening';
+import { withLifecycleNotes } from './binding/lifecycle';
 import type { OpenApiDocument } from './binding/spec';
 
 const REDOC_PAGE = `<!doctype html>
@@ -44,9 +45,12 @@ const SWAGGER_UI_FILES = new Set([
 
 /**
  * Serves the spec as JSON and YAML, Swagger UI at `/docs`, ReDoc at `/redoc` and the site's icon, all from local
- * files; only the Redocly logo in ReDoc's side menu comes from elsewhere (its CDN), when it can be reached.
+ * files; only the Redocly logo in ReDoc's side menu comes from elsewhere (its CDN), when it can be reached. The
+ * served spec carries each deprecation's dates in its description (`withLifecycleNotes`).
  */
-export function docsRouter(doc: OpenApiDocument): Router {
+export function docsRouter(spec: OpenApiDocument): Router {
+  // What the pages show: the spec, with the dates of each deprecation written where Swagger UI and ReDoc show them.
+  const doc = withLifecycleNotes(spec);
   const router = Router();
   // HTML pages and their assets: the document headers the API's JSON responses do without.
   const pageHeaders = pageSecurityHeaders();
@@ -95,7 +99,8 @@ function swaggerUiRouter(): Router {
     swaggerUi.setup(undefined, {
       customSiteTitle: 'API docs',
       customCss: HIDE_CLIENT_CREDENTIALS,
-      swaggerOptions: { url: '/openapi.json', persistAuthorization: true, displayOperationId: true },
+      // deepLinking: `/docs#/<tag>/<operationId>` opens that operation, which a deprecation's Link names.
+      swaggerOptions: { url: '/openapi.json', persistAuthorization: true, displayOperationId: true, deepLinking: true },
     }),
   );
 }

@@ -16,6 +16,20 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+// VALIDATE_RESPONSES: a boolean (every response, a violation answers 500) or `sample:<share>` (that share of the
+// responses, checked after they are sent).
+const responseValidation = z.string().transform((value, ctx) => {
+  const flag = bool.safeParse(value);
+  if (flag.success) return flag.data ? ('full' as const) : ('off' as const);
+  const share = /^sample:(.*)$/.exec(value)?.[1];
+  const rate = share !== undefined && /^\d*\.?\d+$/.test(share.trim()) ? Number(share) : Number.NaN;
+  if (rate > 0 && rate <= 1) return { sample: rate };
+  ctx.addIssue({
+    code: 'custom',
+    message: 'must be true, false or sample:<share> with a share above 0 and at most 1 (e.g. sample:0.01)',
+  });
+  return z.NEVER;
+});
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
 const optionalUrl = (protocols: RegExp) =>
@@ -36,7 +50,8 @@ const schema = z
     DB_CONNECT_TIMEOUT_MS: int(100, 60_000).default(2_000),
     READINESS_TIMEOUT_MS: int(50, 30_000).default(1_000),
     MAX_BODY_BYTES: int(1_024, 100 * 1024 * 1024).default(1024 * 1024),
-    VALIDATE_RESPONSES: bool.optional(),
+    VALIDATE_RESPONSES: responseValidation.optional(),
+    ENFORCE_SUNSET: bool.default(false),
     TRUST_PROXY: optionalString,
     REQUEST_TIMEOUT_MS: int(100, 600_000).default(30_000),
     SHUTDOWN_DELAY_MS: int(0, 600_000).optional(),
@@ -157,7 +172,12 @@ function toConfig(env: z.infer<typeof schema>) {
       : { kind: 'pglite' as const, dataDir: env.DATA_DIR },
     readinessTimeoutMs: env.READINESS_TIMEOUT_MS,
     maxBodyBytes: env.MAX_BODY_BYTES,
-    validateResponses: env.VALIDATE_RESPONSES ?? env.NODE_ENV !== 'production',
+    // Every response validated (a violation answers 500): on by default in development and test.
+    validateResponses: (env.VALIDATE_RESPONSES ?? (env.NODE_ENV !== 'production' ? 'full' : 'off')) === 'full',
+    // The share of responses checked after they are sent (VALIDATE_RESPONSES=sample:<share>); 0 when not sampling.
+    responseSampleRate: typeof env.VALIDATE_RESPONSES === 'object' ? env.VALIDATE_RESPONSES.sample : 0,
+    // Answer 410 GONE to requests that use an operation or parameter past its x-sunset date.
+    enforceSunset: env.ENFORCE_SUNSET,
     trustProxy: env.TRUST_PROXY,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     // A load balancer needs a few seconds to see readiness fail and stop routing; in development nothing routes.

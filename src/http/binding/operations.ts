@@ -34,7 +34,8 @@ export type HandlerRequest<K extends OperationId> = {
 /**
  * The response headers the pipeline and its middleware set themselves wherever the spec declares them, never a
  * handler: `X-Request-Id` (pipeline.ts, on every response), the rate limiter's `RateLimit` and `RateLimit-Policy`
- * (rate-limit.ts) and CORS's `Access-Control-Allow-Origin` (hardening.ts). A handler neither has to nor may return them. Each is a header component of the spec, so a name
+ * (rate-limit.ts), CORS's `Access-Control-Allow-Origin` (hardening.ts) and a deprecation's `Deprecation`, `Sunset`
+ * and `Link` (pipeline.ts, from the spec's lifecycle marks). A handler neither has to nor may return them. Each is a header component of the spec, so a name
  * the spec does not have fails `tsc`; `scripts/check-spec.ts` lets only these components be other than required.
  */
 export const PIPELINE_HEADERS = [
@@ -42,6 +43,9 @@ export const PIPELINE_HEADERS = [
   'RateLimit',
   'RateLimit-Policy',
   'Access-Control-Allow-Origin',
+  'Deprecation',
+  'Sunset',
+  'Link',
 ] as const satisfies readonly (keyof components['headers'])[];
 type PipelineHeader = (typeof PIPELINE_HEADERS)[number];
 

@@ -2,13 +2,16 @@ import { createHash, randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import type { OpenAPIV3 } from 'express-openapi-validator/dist/framework/types';
+import type { Clock } from '../../lib/clock';
 import { AppError } from '../../lib/errors';
 import { RequestError, type ErrorDetail } from '../errors/request-error';
 import { bodyError } from '../errors/error-handler';
 import { logRequest, type Logger } from '../../lib/logger';
 import type { Metrics } from '../middleware/metrics';
 import type { Actor } from '../../domain/actor';
+import { dayOf, deprecationRecorder, mostUrgent, noticesFor, type DeprecationRecorder, type Notice } from './lifecycle';
 import { chain, RouteTable, specForOperation } from './operation-table';
+import { responseSampler } from './response-check';
 import { listOperations, type Access, type OpenApiDocument, type SpecOperation } from './spec';
 
 /** Resolves the actor of a request from its credentials, or throws the AppError that explains why not. */
@@ -39,17 +42,23 @@ export type PipelineOptions = {
   handlers: Record<string, unknown>;
   authenticate: Authenticate;
   logger: Logger;
-  metrics?: Pick<Metrics, 'observe'>;
+  metrics?: Pick<Metrics, 'observe'> & Partial<Pick<Metrics, 'countDeprecatedCall' | 'countResponseViolation'>>;
   /** The limiter of each rate-limit policy by name; an operation whose policy has none fails the start-up. */
   rateLimiters?: Record<string, RequestHandler>;
   maxBodyBytes: number;
   validateResponses: boolean;
+  /** Check this share of the responses against the spec after they are sent (`VALIDATE_RESPONSES=sample:<share>`). */
+  responseSampleRate?: number;
+  /** Where sunsets are compared with the time and violation reports spaced; the system clock by default. */
+  clock?: Clock;
+  /** Answer 410 GONE to a request that uses an operation or parameter past its `x-sunset`. */
+  enforceSunset?: boolean;
   requestTimeoutMs: number;
   /** Headers every response carries (security headers), computed once. */
   staticHeaders?: [string, string][];
   /** Runs before the route lookup, e.g. CORS, which may answer a preflight itself. */
   before?: RequestHandler;
-  /** Build every operation's validator in the background after start-up, one every 50 ms, not on first use. */
+  /** Build every operation's validator (and sampled checks) in the background after start-up, one every 50 ms. */
   warmUp?: boolean;
 };
 
@@ -59,6 +68,14 @@ const withoutQuery = (url: string) => {
 };
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** What every operation's run shares: authentication, and for deprecated shapes the clock, policy and recorder. */
+type Shared = {
+  authenticate: Authenticate;
+  clock: Clock;
+  enforceSunset: boolean;
+  recordDeprecated: DeprecationRecorder;
+};
 
 /**
  * The request pipeline compiled from the spec: one route lookup per request finds the operation, then its body
@@ -70,10 +87,33 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
   const operations = listOperations(options.spec).map((op) => compileOperation(op, options));
   const table = new RouteTable(operations);
   const { logger, metrics, staticHeaders = [], requestTimeoutMs } = options;
+  const clock = options.clock ?? { now: () => new Date() };
+  const shared: Shared = {
+    authenticate: options.authenticate,
+    clock,
+    enforceSunset: options.enforceSunset ?? false,
+    recordDeprecated: deprecationRecorder({
+      count: (operationId, shape) => metrics?.countDeprecatedCall?.(operationId, shape),
+      log: (line) => logger.info('deprecated API used', line),
+      now: clock.now,
+    }),
+  };
+  const sampler = options.responseSampleRate
+    ? responseSampler({
+        spec: options.spec,
+        rate: options.responseSampleRate,
+        now: clock.now,
+        report: (line) => logger.warn('response violates the spec (sampled)', line),
+        count: (operationId, status) => metrics?.countResponseViolation?.(operationId, status),
+      })
+    : undefined;
   if (options.warmUp) {
     let next = 0;
     const warmOne = () => {
-      operations[next++]?.validate.warm();
+      const op = operations[next++];
+      op?.validate.warm();
+      // The sampled response checks of the operation too, so no request pays for compiling them.
+      if (op && sampler) sampler.warm(op);
       if (next < operations.length) setTimeout(warmOne, 50).unref();
     };
     setTimeout(warmOne, 50).unref();
@@ -86,8 +126,10 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
     req.requestId = typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', req.requestId);
     for (const [name, value] of staticHeaders) res.setHeader(name, value);
+    // A sampled response keeps the bytes it writes, to be checked once it is sent.
+    const sentBody = sampler?.pick() ? sampler.capture(res) : undefined;
 
-    let route: string | undefined;
+    let operation: CompiledOperation | undefined;
     const timer = setTimeout(() => {
       if (!res.headersSent)
         next(new AppError('REQUEST_TIMEOUT', `The request took longer than ${requestTimeoutMs} ms.`, undefined, 1));
@@ -103,12 +145,19 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
         request_id: req.requestId,
         method,
         // Not req.path: a router mounted with app.use (the docs pages) leaves it relative to the mount point.
-        route: route ?? withoutQuery(req.originalUrl),
+        route: operation?.path ?? withoutQuery(req.originalUrl),
         operation_id: req.operationId,
         status,
         duration_ms: Math.round(seconds * 1e5) / 100,
         user_id: req.actor?.id,
       });
+      if (sentBody && operation)
+        sampler?.checkLater(
+          operation,
+          { status, headers: res.getHeaders(), head: method === 'HEAD' },
+          sentBody,
+          req.requestId,
+        );
     });
 
     const dispatch = () => {
@@ -120,12 +169,11 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
         res.setHeader('Allow', found.allow);
         return next(new AppError('METHOD_NOT_ALLOWED', `${method} is not allowed on this path; use ${found.allow}.`));
       }
-      const op = found.operation;
-      route = op.path;
+      const op = (operation = found.operation);
       req.operationId = op.operationId;
       // HEAD runs the GET operation; Node's response already knows it is answering HEAD and sends no body.
       if (method === 'HEAD') req.method = 'GET';
-      run(options.authenticate, op, found.params, query >= 0, req, res, next).catch(next);
+      run(shared, op, found.params, query >= 0, req, res, next).catch(next);
     };
     if (options.before) options.before(req, res, (err?: unknown) => (err ? next(err) : dispatch()));
     else dispatch();
@@ -133,7 +181,7 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
 }
 
 async function run(
-  authenticate: Authenticate,
+  shared: Shared,
   op: CompiledOperation,
   rawParams: Record<string, string>,
   hasQuery: boolean,
@@ -141,20 +189,25 @@ async function run(
   res: Response,
   next: NextFunction,
 ): Promise<void> {
+  // Deprecated shapes the request uses, found only for operations that have any: the rest pay nothing for them.
+  const notices = op.lifecycle ? noticesFor(op.lifecycle, req.url, req.headers) : undefined;
+  const notice = notices && mostUrgent(notices);
+  if (notice && shared.enforceSunset) refuseSunset(op, notices as Notice[], shared.clock.now(), res);
   if (op.parseBody) await op.parseBody(req, res, next).catch((err: unknown) => Promise.reject(bodyError(err)));
-  if (!op.limitRate) await authorize(op.access, req, authenticate);
+  if (!op.limitRate) await authorize(op.access, req, shared.authenticate);
   else {
     // The limit comes after authentication, so that it counts per user; a request whose credentials are refused
     // is counted too, for its client IP (or its user, when only the role is wrong), before its 401 or 403.
     let refused: { err: unknown } | undefined;
     try {
-      await authorize(op.access, req, authenticate);
+      await authorize(op.access, req, shared.authenticate);
     } catch (err) {
       refused = { err };
     }
     await op.limitRate(req, res, next);
     if (refused) throw refused.err;
   }
+  if (notice) shared.recordDeprecated(op.operationId, notices as Notice[], req.actor?.id);
   if (hasQuery || !op.validatesNothingWithoutQuery) await op.validate(req, res, next);
   if (res.headersSent) return;
   if (!op.handler) throw new AppError('NOT_IMPLEMENTED', `${op.operationId} is not implemented yet.`);
@@ -174,7 +227,19 @@ async function run(
     requestId: req.requestId,
     baseUrl: `${req.protocol}://${req.get('host') ?? 'localhost'}`,
   });
+  if (notice && op.lifecycle?.statuses.has(reply.status))
+    for (const [name, value] of notice.headers) res.setHeader(name, value);
   sendReply(res, reply, op.validatesResponses);
+}
+
+// A shape past its sunset answers 410 GONE, with the deprecation headers its 410 response declares.
+function refuseSunset(op: CompiledOperation, notices: Notice[], now: Date, res: Response): void {
+  const gone = notices.find((n) => n.sunset !== undefined && n.sunset <= now);
+  if (!gone?.sunset) return;
+  if (op.lifecycle?.statuses.has(410)) for (const [name, value] of gone.headers) res.setHeader(name, value);
+  const what =
+    gone.shape === 'operation' ? op.operationId : `The ${gone.shape.replace('.', ' parameter ')} of ${op.operationId}`;
+  throw new AppError('GONE', `${what} was retired on ${dayOf(gone.sunset)}; see ${gone.link}.`);
 }
 
 async function authorize(access: Access, req: Request, authenticate: Authenticate): Promise<void> {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import { lifecycleOf, type Lifecycle } from './lifecycle';
 
 // Found by walking up so the same code works from `src/` and from the compiled `dist/src/`.
 function findSpec(from: string): string {
@@ -41,12 +42,15 @@ export type SpecOperation = {
   headerParams: string[];
   /** How many parameters it declares, its path's own included: none means only the query string can be wrong. */
   parameterCount: number;
+  /** Its deprecated shapes (the operation, query or header parameters), when it has any. */
+  lifecycle: Lifecycle | undefined;
 };
 
-type RawParameter = { name?: string; in?: string; $ref?: string };
+type RawParameter = { name?: string; in?: string; $ref?: string; deprecated?: boolean; [key: string]: unknown };
 
 type RawOperation = {
   operationId?: string;
+  deprecated?: boolean;
   security?: Record<string, string[]>[];
   tags?: string[];
   'x-required-role'?: string;
@@ -102,12 +106,14 @@ function bySpecificity(a: SpecOperation, b: SpecOperation): number {
   return 0;
 }
 
-function resolveParameter(doc: OpenApiDocument, parameter: RawParameter): RawParameter {
-  const prefix = '#/components/parameters/';
-  if (!parameter.$ref?.startsWith(prefix)) return parameter;
-  const components = (doc.components ?? {}) as { parameters?: Record<string, RawParameter> };
-  return components.parameters?.[parameter.$ref.slice(prefix.length)] ?? parameter;
+// A `#/components/<kind>/<name>` reference, resolved one hop; anything else as it is.
+function resolve<T extends { $ref?: string }>(doc: OpenApiDocument, kind: string, node: T): T {
+  const prefix = `#/components/${kind}/`;
+  if (!node.$ref?.startsWith(prefix)) return node;
+  const components = (doc.components ?? {}) as Record<string, Record<string, T> | undefined>;
+  return components[kind]?.[node.$ref.slice(prefix.length)] ?? node;
 }
+const resolveParameter = (doc: OpenApiDocument, parameter: RawParameter) => resolve(doc, 'parameters', parameter);
 
 /** Lists the spec's operations, most specific paths first, converting `{param}` paths to Express patterns. */
 export function listOperations(doc: OpenApiDocument): SpecOperation[] {
@@ -121,6 +127,10 @@ export function listOperations(doc: OpenApiDocument): SpecOperation[] {
       if (operations.some((known) => known.operationId === op.operationId)) {
         throw new Error(`${where} repeats operationId ${op.operationId}`);
       }
+      const parameters = [...(item.parameters ?? []), ...(op.parameters ?? [])].map((p) => resolveParameter(doc, p));
+      const responses = Object.fromEntries(
+        Object.entries(op.responses ?? {}).map(([status, r]) => [status, resolve(doc, 'responses', r as object)]),
+      );
       operations.push({
         operationId: op.operationId,
         method,
@@ -134,7 +144,13 @@ export function listOperations(doc: OpenApiDocument): SpecOperation[] {
           .map((p) => resolveParameter(doc, p))
           .filter((p) => p.in === 'header' && p.name)
           .map((p) => p.name as string),
-        parameterCount: (item.parameters?.length ?? 0) + (op.parameters?.length ?? 0),
+        parameterCount: parameters.length,
+        lifecycle: lifecycleOf(
+          { ...op, operationId: op.operationId, tags: op.tags ?? [] },
+          parameters,
+          responses,
+          where,
+        ),
       });
     }
   }

@@ -10,6 +10,10 @@ export type Metrics = {
   observe: (operationId: string, method: string, status: number, seconds: number) => void;
   /** Counts one failed call of the rate limiter to its store (Redis down or not answering in time). */
   countRateLimitStoreError: () => void;
+  /** Counts one call that used a deprecated shape: the operation itself, or `query.<name>` / `header.<name>`. */
+  countDeprecatedCall: (operationId: string, shape: string) => void;
+  /** Counts one sampled response that broke the spec. */
+  countResponseViolation: (operationId: string, status: number) => void;
 };
 
 /** Creates a registry of its own (so several apps in one process never share counters) and the recording middleware. */
@@ -33,6 +37,18 @@ export function createMetrics(db: Db): Metrics {
   const storeErrors = new client.Counter({
     name: 'rate_limit_store_errors_total',
     help: 'Calls of the rate limiter to Redis that failed or got no reply in time; each let its request in unlimited.',
+    registers: [registry],
+  });
+  const deprecatedCalls = new client.Counter({
+    name: 'deprecated_calls_total',
+    help: 'Calls that used a deprecated operation (shape "operation") or parameter ("query.<name>", "header.<name>").',
+    labelNames: ['operation_id', 'shape'] as const,
+    registers: [registry],
+  });
+  const violations = new client.Counter({
+    name: 'response_validation_violations_total',
+    help: 'Sampled responses (VALIDATE_RESPONSES=sample:<share>) that broke the spec, by operation and status.',
+    labelNames: ['operation_id', 'status'] as const,
     registers: [registry],
   });
   const pool = () => (db.client as { pool?: TarnPool }).pool;
@@ -68,5 +84,12 @@ export function createMetrics(db: Db): Metrics {
     child.duration.observe(seconds);
     child.requests.inc();
   };
-  return { registry, observe, countRateLimitStoreError: () => storeErrors.inc() };
+  return {
+    registry,
+    observe,
+    countRateLimitStoreError: () => storeErrors.inc(),
+    countDeprecatedCall: (operationId, shape) => deprecatedCalls.inc({ operation_id: operationId, shape }),
+    countResponseViolation: (operationId, status) =>
+      violations.inc({ operation_id: operationId, status: String(status) }),
+  };
 }
