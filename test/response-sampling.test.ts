@@ -136,7 +136,7 @@ describe('the sampled check of statuses and headers', () => {
           authenticate: async () => undefined,
           logger,
           metrics,
-          rateLimiters: { auth: (_req, _res, next) => next() },
+          rateLimiters: { default: (_req, _res, next) => next(), auth: (_req, _res, next) => next() },
           maxBodyBytes: 1024,
           validateResponses: false,
           responseSampleRate: 1,
