@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { findUserById } from '../src/data-access/users-repository';
 import { buildUser, VALID_PASSWORD } from './support/factories';
-import { eventually, login, mailsTo, resetTokenFor } from './support/identity';
+import { eventually } from './support/eventually';
+import { login, mailsTo, resetTokenFor } from './support/identity';
 import { startTestApp, testConfig, unique, type TestApp } from './support/test-app';
 
 let t: TestApp;

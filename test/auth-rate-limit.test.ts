@@ -1,6 +1,6 @@
 import { createLogger } from '../src/lib/logger';
 import { closeRedis, connectRedis, type RedisClient } from '../src/lib/redis';
-import { eventually } from './support/identity';
+import { eventually } from './support/eventually';
 import { MemoryTransport, startTestApp, testConfig, unique, type TestApp } from './support/test-app';
 
 const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';

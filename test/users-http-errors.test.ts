@@ -6,7 +6,7 @@ import {
   startAppWithDatabaseDown,
   type OperationCall,
 } from './support/http-contract';
-import { eventually } from './support/identity';
+import { eventually } from './support/eventually';
 import { startTestApp, type TestApp } from './support/test-app';
 
 let t: TestApp;
