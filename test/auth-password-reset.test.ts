@@ -73,7 +73,7 @@ describe('requestPasswordReset', () => {
   });
 
   test('when sending the email fails, then the client still gets 202 and the failure is logged', async () => {
-    const failing = await startTestApp({ env: { SMTP_URL: 'smtp://127.0.0.1:9' } });
+    const failing = await startTestApp({ env: { SMTP_URL: 'smtp://127.0.0.1:9' }, deps: { db: t.db } });
     try {
       const user = await buildUser(failing);
       const res = await failing.request.post('/api/v1/auth/password-reset/request').send({ email: user.email });

@@ -53,22 +53,26 @@ describe('rate limits in memory', () => {
 
 describe('rate limits in Redis', () => {
   let redis: RedisClient;
+  // The API instances of these tests share one database, as instances behind one load balancer do.
+  let base: TestApp;
   const apps: TestApp[] = [];
   const prefixes: string[] = [];
   const start = async (prefix: string) => {
     prefixes.push(prefix);
     const env = { ...LIMITED_ENV, RATE_LIMIT_REDIS_PREFIX: prefix };
-    const app = await startTestApp({ env, deps: { redis } });
+    const app = await startTestApp({ env, deps: { redis, db: base.db } });
     apps.push(app);
     return app;
   };
   beforeAll(async () => {
+    base = await startTestApp();
     redis = connectRedis(REDIS_URL, quietLogger());
     // It connects in the background; these tests need it connected before their first request.
     await eventually(() => (redis.isReady ? true : undefined), 10_000, 'Redis never connected');
   });
   afterAll(async () => {
     await Promise.all(apps.map((app) => app.close()));
+    await base.close();
     for (const prefix of prefixes) {
       const keys = await redis.keys(`${prefix}*`);
       if (keys.length) await redis.del(keys);
@@ -96,7 +100,7 @@ describe('rate limits in Redis', () => {
   test('when Redis is unreachable, then auth requests are served without a limit and a warning is logged', async () => {
     const closed = connectRedis(REDIS_URL, quietLogger());
     await closeRedis(closed);
-    const app = await startTestApp({ env: LIMITED_ENV, deps: { redis: closed } });
+    const app = await startTestApp({ env: LIMITED_ENV, deps: { redis: closed, db: base.db } });
     apps.push(app);
     const statuses = [];
     for (let i = 0; i < 5; i++) statuses.push((await badLogin(app)).status);
