@@ -120,7 +120,7 @@ describe('lockout', () => {
   });
 
   test('when MAX_FAILED_LOGINS and LOCKOUT_MINUTES are configured, then they apply', async () => {
-    const custom = await startTestApp({ env: { MAX_FAILED_LOGINS: '2', LOCKOUT_MINUTES: '1' } });
+    const custom = await startTestApp({ env: { MAX_FAILED_LOGINS: '2', LOCKOUT_MINUTES: '1' }, deps: { db: t.db } });
     try {
       const user = await buildUser(custom);
       const attempt = (password: string) =>

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { findUserById } from '../src/data-access/users-repository';
 import { buildUser, VALID_PASSWORD } from './support/factories';
-import { eventually, login, mailsTo, resetTokenFor } from './support/identity';
+import { eventually } from './support/eventually';
+import { login, mailsTo, resetTokenFor } from './support/identity';
 import { startTestApp, testConfig, unique, type TestApp } from './support/test-app';
 
 let t: TestApp;
@@ -72,7 +73,7 @@ describe('requestPasswordReset', () => {
   });
 
   test('when sending the email fails, then the client still gets 202 and the failure is logged', async () => {
-    const failing = await startTestApp({ env: { SMTP_URL: 'smtp://127.0.0.1:9' } });
+    const failing = await startTestApp({ env: { SMTP_URL: 'smtp://127.0.0.1:9' }, deps: { db: t.db } });
     try {
       const user = await buildUser(failing);
       const res = await failing.request.post('/api/v1/auth/password-reset/request').send({ email: user.email });

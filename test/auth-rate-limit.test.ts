@@ -1,7 +1,7 @@
 import { createLogger } from '../src/lib/logger';
 import { buildUser } from './support/factories';
 import { closeRedis, connectRedis, type RedisClient } from '../src/lib/redis';
-import { eventually } from './support/identity';
+import { eventually } from './support/eventually';
 import { MemoryTransport, startTestApp, testConfig, unique, type TestApp } from './support/test-app';
 
 const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
@@ -54,6 +54,8 @@ describe('rate limits in memory', () => {
 
 describe('rate limits in Redis', () => {
   let redis: RedisClient;
+  // The API instances of these tests share one database, as instances behind one load balancer do.
+  let base: TestApp;
   const apps: TestApp[] = [];
   const prefixes: string[] = [];
   const start = async (
@@ -62,17 +64,19 @@ describe('rate limits in Redis', () => {
   ) => {
     prefixes.push(prefix);
     const env = { ...LIMITED_ENV, RATE_LIMIT_REDIS_PREFIX: prefix, ...options.env };
-    const app = await startTestApp({ env, deps: { redis, ...options.deps } });
+    const app = await startTestApp({ env, deps: { redis, db: base.db, ...options.deps } });
     apps.push(app);
     return app;
   };
   beforeAll(async () => {
+    base = await startTestApp();
     redis = connectRedis(REDIS_URL, quietLogger());
     // It connects in the background; these tests need it connected before their first request.
     await eventually(() => (redis.isReady ? true : undefined), 10_000, 'Redis never connected');
   });
   afterAll(async () => {
     await Promise.all(apps.map((app) => app.close()));
+    await base.close();
     for (const prefix of prefixes) {
       const keys = await redis.keys(`${prefix}*`);
       if (keys.length) await redis.del(keys);
@@ -122,7 +126,7 @@ describe('rate limits in Redis', () => {
   test('when Redis is unreachable, then auth requests are served without a limit and a warning is logged', async () => {
     const closed = connectRedis(REDIS_URL, quietLogger());
     await closeRedis(closed);
-    const app = await startTestApp({ env: LIMITED_ENV, deps: { redis: closed } });
+    const app = await startTestApp({ env: LIMITED_ENV, deps: { redis: closed, db: base.db } });
     apps.push(app);
     const statuses = [];
     for (let i = 0; i < 5; i++) statuses.push((await badLogin(app)).status);

@@ -1,11 +1,6 @@
 import { findCategoryById } from '../src/data-access/categories-repository';
 import { buildCategory, buildProduct, buildUser, type TestUser } from './support/factories';
-import {
-  expectBodyErrors,
-  expectInternalError,
-  expectServiceUnavailable,
-  type OperationCall,
-} from './support/http-contract';
+import { expectBodyErrors, dependencyErrorTests, type OperationCall } from './support/http-contract';
 import { startTestApp, unique, type TestApp } from './support/test-app';
 
 let t: TestApp;
@@ -260,11 +255,5 @@ describe('request and dependency errors', () => {
     { operationId: 'deleteCategory', send: (app, auth) => app.request.delete('/api/v1/categories/1').set(auth) },
   ];
 
-  test('when the database is down, then every category operation is 503 SERVICE_UNAVAILABLE', async () => {
-    await expectServiceUnavailable(operations);
-  });
-
-  test('when its queries fail unexpectedly, then every category operation is a bare 500 INTERNAL_ERROR', async () => {
-    await expectInternalError(operations);
-  });
+  dependencyErrorTests('category operation', operations);
 });

@@ -1,11 +1,6 @@
 import { findProductById } from '../src/data-access/products-repository';
 import { buildCategory, buildProduct, buildUser, type TestUser } from './support/factories';
-import {
-  expectBodyErrors,
-  expectInternalError,
-  expectServiceUnavailable,
-  type OperationCall,
-} from './support/http-contract';
+import { expectBodyErrors, dependencyErrorTests, type OperationCall } from './support/http-contract';
 import { startTestApp, unique, type TestApp } from './support/test-app';
 
 let t: TestApp;
@@ -307,11 +302,5 @@ describe('request and dependency errors', () => {
     { operationId: 'deleteProduct', send: (app, auth) => app.request.delete('/api/v1/products/1').set(auth) },
   ];
 
-  test('when the database is down, then every product operation is 503 SERVICE_UNAVAILABLE', async () => {
-    await expectServiceUnavailable(operations);
-  });
-
-  test('when its queries fail unexpectedly, then every product operation is a bare 500 INTERNAL_ERROR', async () => {
-    await expectInternalError(operations);
-  });
+  dependencyErrorTests('product operation', operations);
 });

@@ -1,6 +1,6 @@
 import type supertest from 'supertest';
 import { buildCategory, buildPost, buildProduct, buildUser, type TestUser } from './support/factories';
-import { eventually } from './support/identity';
+import { eventually } from './support/eventually';
 import { startTestApp, unique, type TestApp } from './support/test-app';
 
 let t: TestApp;

@@ -8,6 +8,7 @@ import { createDatabase, migrateLatest, written, type Db } from '../src/data-acc
 import { hashPassword } from '../src/domain/users/passwords';
 import { VALID_PASSWORD } from './support/factories';
 import { dataInvariantViolations } from './support/invariants';
+import { migratedDataDir } from './support/pglite-template';
 import { startProcess, startServer, waitForOutput, type ServerProcess } from './support/processes';
 import { unique } from './support/test-app';
 
@@ -32,18 +33,13 @@ async function withDb<T>(dataDir: string, use: (db: Db) => Promise<T>): Promise<
   }
 }
 
-// Creating an embedded database takes long on a busy machine: it is done once, and most tests start from a copy.
-let template: string;
-beforeAll(async () => {
-  template = fs.mkdtempSync(path.join(os.tmpdir(), 'api-lock-template-'));
-  await withDb(template, migrateLatest);
-}, 180_000);
-afterAll(() => fs.rmSync(template, { recursive: true, force: true }));
-
-/** A migrated data directory of its own (its lock file, copied, names this process but is not locked). */
+/**
+ * A migrated data directory of its own: creating an embedded database takes long on a busy machine, so most tests
+ * start from a copy of the run's migrated one.
+ */
 const migratedDir = () => {
-  const dir = tempDir();
-  fs.cpSync(template, dir, { recursive: true });
+  const dir = migratedDataDir('api-lock-');
+  dirs.push(dir);
   return dir;
 };
 const track = (child: ServerProcess) => {

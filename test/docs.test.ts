@@ -1,5 +1,5 @@
 import YAML from 'yaml';
-import { eventually } from './support/identity';
+import { eventually } from './support/eventually';
 import { startTestApp, type TestApp } from './support/test-app';
 
 let t: TestApp;

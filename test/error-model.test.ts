@@ -88,7 +88,7 @@ describe('unexpected failures', () => {
         return new Date();
       },
     };
-    const broken = await startTestApp({ deps: { clock: failsOnce } });
+    const broken = await startTestApp({ deps: { clock: failsOnce, db: t.db } });
     try {
       const res = await broken.request.get('/health');
       expect(res.status).toBe(500);
@@ -110,7 +110,7 @@ describe('unexpected failures', () => {
 
   test('when a response breaks the spec, then it becomes a 500 and the violation is logged', async () => {
     const farFuture = new Date(8.64e15);
-    const drifting = await startTestApp({ deps: { clock: { now: () => farFuture } } });
+    const drifting = await startTestApp({ deps: { clock: { now: () => farFuture }, db: t.db } });
     try {
       const res = await drifting.request.get('/health');
       expect(res.status).toBe(500);
@@ -124,7 +124,10 @@ describe('unexpected failures', () => {
 
   test('when response validation is switched off, then the same drift is served as is', async () => {
     const farFuture = new Date(8.64e15);
-    const lax = await startTestApp({ env: { VALIDATE_RESPONSES: 'false' }, deps: { clock: { now: () => farFuture } } });
+    const lax = await startTestApp({
+      env: { VALIDATE_RESPONSES: 'false' },
+      deps: { clock: { now: () => farFuture }, db: t.db },
+    });
     try {
       const res = await lax.request.get('/health');
       expect(res.status).toBe(200);

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { createDatabase, migrateLatest, type Db } from '../src/data-access/database';
+import { eventually } from './support/eventually';
 import { buildProduct, type TestUser } from './support/factories';
 import { Fixtures } from './support/fuzz-fixtures';
 import { dataInvariantViolations, SecretWatch } from './support/invariants';
@@ -154,13 +155,9 @@ const json = (body: unknown, auth: Record<string, string> = {}): RequestInit => 
   body: JSON.stringify(body),
 });
 
-async function eventually(probe: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error('not recovered in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** Polls a request every 100 ms until it answers 200, failing after 10 s. */
+const recovered = (send: () => Promise<{ status: number }>) =>
+  eventually(async () => ((await send()).status === 200 ? true : undefined), 10_000, 'not recovered in time', 100);
 
 const soldAndStock = async (productId: number) => {
   const [sold] = await direct('order_items').where({ product_id: productId }).sum({ n: 'quantity' });
@@ -203,7 +200,7 @@ describe('PostgreSQL unreachable in the middle of a run', () => {
     expect((await timed('/health')).status).toBe(200);
 
     await link.restore();
-    await eventually(async () => (await timed('/api/v1/products')).status === 200);
+    await recovered(() => timed('/api/v1/products'));
     expect((await order()).status).toBe(201);
     expect((await timed('/health/ready')).status).toBe(200);
     expect((await timed('/api/v1/users/me', { headers: user.auth })).status).toBe(200);
@@ -231,7 +228,7 @@ describe('PostgreSQL unreachable in the middle of a run', () => {
     } finally {
       await link.restore();
     }
-    await eventually(async () => (await timed('/api/v1/users/me', { headers: user.auth })).status === 200);
+    await recovered(() => timed('/api/v1/users/me', { headers: user.auth }));
   });
 
   test('when connecting hangs (the proxy accepts and never answers), then every concurrent request gets a 503 in the error format and a fresh pool recovers by itself', async () => {
@@ -258,7 +255,7 @@ describe('PostgreSQL unreachable in the middle of a run', () => {
         expect(answer.ms).toBeLessThan(REQUEST_TIMEOUT_MS + 1500);
       }
       await link.restore();
-      await eventually(async () => (await fetch(`${fresh.url}/api/v1/products`)).status === 200);
+      await recovered(() => fetch(`${fresh.url}/api/v1/products`));
     } finally {
       await link.restore();
       await fresh.close();
@@ -287,7 +284,7 @@ describe('PostgreSQL unreachable in the middle of a run', () => {
     const first = await Promise.all(inFlight);
     for (const res of first) expect([201, 503]).toContain(res.status);
     await link.restore();
-    await eventually(async () => (await timed('/api/v1/products')).status === 200);
+    await recovered(() => timed('/api/v1/products'));
 
     const after = await soldAndStock(product.id);
     expect(after.sold + after.stock).toBe(initial);

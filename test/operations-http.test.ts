@@ -31,7 +31,7 @@ describe('metrics', () => {
   });
 
   test('when METRICS_TOKEN is set, then /metrics needs it as a bearer token', async () => {
-    const guarded = await startTestApp({ env: { METRICS_TOKEN: 'scrape-token-0123456789' } });
+    const guarded = await startTestApp({ env: { METRICS_TOKEN: 'scrape-token-0123456789' }, deps: { db: t.db } });
     try {
       const anonymous = await guarded.request.get('/metrics');
       const wrong = await guarded.request.get('/metrics').set('Authorization', 'Bearer scrape-token-0123456780');
@@ -113,7 +113,7 @@ describe('timeouts', () => {
   test('when a request outlives REQUEST_TIMEOUT_MS, then it gets 503 REQUEST_TIMEOUT instead of a hung socket', async () => {
     // A hash at cost 14 takes well over a second here, so an answer within one second can only be the timeout's,
     // even with other test files busy on the same cores.
-    const slow = await startTestApp({ env: { REQUEST_TIMEOUT_MS: '100', BCRYPT_ROUNDS: '14' } });
+    const slow = await startTestApp({ env: { REQUEST_TIMEOUT_MS: '100', BCRYPT_ROUNDS: '14' }, deps: { db: t.db } });
     try {
       const started = Date.now();
       const res = await slow.request.post('/api/v1/auth/login').send({ username: unique('nobody'), password: 'x' });
@@ -131,7 +131,7 @@ describe('readiness with Redis', () => {
   test('when Redis is configured and answers, then readiness reports it up', async () => {
     const redis = createClient({ url: process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379' });
     await redis.connect();
-    const withRedis = await startTestApp({ deps: { redis } });
+    const withRedis = await startTestApp({ deps: { redis, db: t.db } });
     try {
       const res = await withRedis.request.get('/health/ready');
       expect(res.status).toBe(200);
@@ -144,7 +144,7 @@ describe('readiness with Redis', () => {
 
   test('when Redis is configured but unreachable, then readiness is still 200 and reports redis down', async () => {
     const redis = createClient({ url: 'redis://127.0.0.1:9' });
-    const withDeadRedis = await startTestApp({ deps: { redis } });
+    const withDeadRedis = await startTestApp({ deps: { redis, db: t.db } });
     try {
       const res = await withDeadRedis.request.get('/health/ready');
       expect(res.status).toBe(200);

@@ -1,11 +1,6 @@
 import { findProductById } from '../src/data-access/products-repository';
 import { buildProduct, buildUser, type TestUser } from './support/factories';
-import {
-  expectBodyErrors,
-  expectInternalError,
-  expectServiceUnavailable,
-  type OperationCall,
-} from './support/http-contract';
+import { expectBodyErrors, dependencyErrorTests, type OperationCall } from './support/http-contract';
 import { startTestApp, type TestApp } from './support/test-app';
 
 let t: TestApp;
@@ -349,11 +344,5 @@ describe('dependency errors', () => {
     },
   ];
 
-  test('when the database is down, then every order operation is 503 SERVICE_UNAVAILABLE', async () => {
-    await expectServiceUnavailable(operations);
-  });
-
-  test('when its queries fail unexpectedly, then every order operation is a bare 500 INTERNAL_ERROR', async () => {
-    await expectInternalError(operations);
-  });
+  dependencyErrorTests('order operation', operations);
 });

@@ -1,11 +1,6 @@
 import { findPostById } from '../src/data-access/posts-repository';
 import { buildPost, buildUser, type TestUser } from './support/factories';
-import {
-  expectBodyErrors,
-  expectInternalError,
-  expectServiceUnavailable,
-  type OperationCall,
-} from './support/http-contract';
+import { expectBodyErrors, dependencyErrorTests, type OperationCall } from './support/http-contract';
 import { startTestApp, unique, type TestApp } from './support/test-app';
 
 let t: TestApp;
@@ -209,11 +204,5 @@ describe('dependency errors', () => {
     { operationId: 'deletePost', send: (app, auth) => app.request.delete('/api/v1/posts/1').set(auth) },
   ];
 
-  test('when the database is down, then every post operation is 503 SERVICE_UNAVAILABLE', async () => {
-    await expectServiceUnavailable(operations);
-  });
-
-  test('when its queries fail unexpectedly, then every post operation is a bare 500 INTERNAL_ERROR', async () => {
-    await expectInternalError(operations);
-  });
+  dependencyErrorTests('post operation', operations);
 });

@@ -1,23 +1,10 @@
-import { createDatabase } from '../src/data-access/database';
 import { signAccessToken } from '../src/domain/auth/tokens';
-import { memoryLogger, startTestApp } from './support/test-app';
-
-const unreachableDatabase = () =>
-  createDatabase(
-    {
-      kind: 'postgres',
-      url: 'postgres://postgres@127.0.0.1:9/unreachable',
-      poolMin: 0,
-      poolMax: 2,
-      statementTimeoutMs: 1000,
-      connectTimeoutMs: 500,
-    },
-    memoryLogger(),
-  );
+import { startAppWithDatabaseDown } from './support/http-contract';
+import { startTestApp } from './support/test-app';
 
 describe('readiness', () => {
   test('when the database is unreachable, then /health/ready is 503 naming the database check, and /health stays 200', async () => {
-    const t = await startTestApp({ deps: { db: unreachableDatabase() } });
+    const { t } = await startAppWithDatabaseDown();
     try {
       const ready = await t.request.get('/health/ready');
       expect(ready.status).toBe(503);
@@ -34,7 +21,7 @@ describe('readiness', () => {
   });
 
   test('when a request needs the unreachable database, then it is 503 SERVICE_UNAVAILABLE quickly, not a 500', async () => {
-    const t = await startTestApp({ deps: { db: unreachableDatabase() } });
+    const { t } = await startAppWithDatabaseDown();
     try {
       const token = signAccessToken(1, t.deps.config.secretKey, t.clock.now(), 60);
       const started = Date.now();

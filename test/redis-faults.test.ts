@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createClient } from 'redis';
-import { eventually } from './support/identity';
+import { eventually } from './support/eventually';
 import { createScratchDatabase, freePort, startServer, waitForPort, type ServerProcess } from './support/processes';
 import { unique } from './support/test-app';
 

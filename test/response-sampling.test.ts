@@ -8,7 +8,7 @@ import { createMetrics } from '../src/http/middleware/metrics';
 import { ConfigError, loadConfig } from '../src/lib/config';
 import { createLogger } from '../src/lib/logger';
 import { buildProduct } from './support/factories';
-import { eventually } from './support/identity';
+import { eventually } from './support/eventually';
 import { ManualClock, MemoryTransport, startTestApp, type TestApp } from './support/test-app';
 
 const VIOLATION = 'response violates the spec (sampled)';

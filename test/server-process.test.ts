@@ -14,6 +14,7 @@ import {
   type Reply,
   type ServerProcess,
 } from './support/processes';
+import { migratedDataDir } from './support/pglite-template';
 import { unique } from './support/test-app';
 
 // Child processes start slowly on a loaded 2-core CI machine.
@@ -148,7 +149,7 @@ describe('the server process', () => {
   });
 
   test('when SIGTERM arrives while a request body is still arriving, then readiness is 503 and connections are accepted for SHUTDOWN_DELAY_MS, refused after it, and the request completes with Connection: close before the process exits 0', async () => {
-    const dataDir = tempDir();
+    const dataDir = migratedDataDir();
     const server = startServer({ DATA_DIR: dataDir, SHUTDOWN_DELAY_MS: '2000', SHUTDOWN_TIMEOUT_MS });
     try {
       const base = `http://127.0.0.1:${await waitForPort(server)}`;
@@ -199,11 +200,14 @@ describe('the server process', () => {
   });
 
   test('when many keep-alive and one-shot clients send requests around SIGTERM, then none is reset, every reply is 200 (readiness 503 once draining) with Connection: close while draining, and it exits 0 right after the delay', async () => {
-    const server = startServer({ DATA_DIR: ':memory:', ...DRAIN_ENV });
+    const dataDir = migratedDataDir();
+    const server = startServer({ DATA_DIR: dataDir, ...DRAIN_ENV });
     try {
       await drainUnderLoad(server, `http://127.0.0.1:${await waitForPort(server)}`, 1);
     } finally {
       server.child.kill('SIGKILL');
+      await server.exited;
+      fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
 
@@ -222,12 +226,14 @@ describe('the server process', () => {
     const taken = net.createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const { port } = taken.address() as net.AddressInfo;
+    const dataDir = migratedDataDir();
     try {
-      const server = startServer({ DATA_DIR: ':memory:', PORT: String(port) });
+      const server = startServer({ DATA_DIR: dataDir, PORT: String(port) });
       expect(await server.exited).toBe(1);
       expectOneLineFailure(server.output(), `PORT ${port} is already in use on 127.0.0.1`);
     } finally {
       taken.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
 

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
+import { migratedDataDir } from './support/pglite-template';
 
 // The scaffolder and the handler check run as `make stubs` and `make check` do, on a copy of the project in a
 // temporary directory whose spec gained an operation with a new tag.
@@ -51,12 +52,13 @@ const widgets = {
   },
 };
 
-/** Serves the copy with its own `src/server.ts` on the embedded database and fetches one path. */
+/** Serves the copy with its own `src/server.ts` on a migrated embedded database and fetches one path. */
 async function serveAndGet(urlPath: string): Promise<{ status: number; body: unknown }> {
   let output = '';
+  const dataDir = migratedDataDir('stubs-data-');
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: dir,
-    env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', HOST: '127.0.0.1', PORT: '0', DATA_DIR: ':memory:' },
+    env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -73,6 +75,7 @@ async function serveAndGet(urlPath: string): Promise<{ status: number; body: unk
     return { status: res.status, body: await res.json() };
   } finally {
     child.kill('SIGKILL');
+    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

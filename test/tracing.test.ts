@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createDatabase, migrateLatest } from '../src/data-access/database';
 import { tracingEnabled } from '../src/lib/config';
 import { buildProduct, buildUser, VALID_PASSWORD, type RowTarget, type TestUser } from './support/factories';
+import { migratedDataDir } from './support/pglite-template';
 import { startProcess, waitForOutput, waitForPort, type ServerProcess } from './support/processes';
 import { ManualClock, testConfig, unique } from './support/test-app';
 import type { SpanRecord } from './support/traced-server';
@@ -19,10 +20,11 @@ const REDIS = '@opentelemetry/instrumentation-redis';
 const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
 const dataDirs: string[] = [];
 
-// The server's environment and database: the shared PostgreSQL test database, or a fresh embedded one in its own
-// directory. PGlite is single-process, so the rows a test needs are written before the server opens it.
+// The server's environment and database: the shared PostgreSQL test database, or an embedded one of its own (a copy
+// of the run's migrated one). PGlite is single-process, so the rows a test needs are written before the server opens
+// it.
 async function serverEnv(seed?: (t: RowTarget) => Promise<void>): Promise<Record<string, string>> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'api-tracing-'));
+  const dataDir = onPostgres ? fs.mkdtempSync(path.join(os.tmpdir(), 'api-tracing-')) : migratedDataDir('api-tracing-');
   dataDirs.push(dataDir);
   const config = testConfig({ DATA_DIR: dataDir });
   if (seed) {

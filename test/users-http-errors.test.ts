@@ -1,12 +1,11 @@
 import { buildUser, VALID_PASSWORD, type TestUser } from './support/factories';
+import { eventually } from './support/eventually';
 import {
+  dependencyErrorTests,
   expectBodyErrors,
-  expectInternalError,
-  expectServiceUnavailable,
   startAppWithDatabaseDown,
   type OperationCall,
 } from './support/http-contract';
-import { eventually } from './support/identity';
 import { startTestApp, type TestApp } from './support/test-app';
 
 let t: TestApp;
@@ -83,13 +82,7 @@ describe('identity operations with the database down', () => {
     { operationId: 'deleteUser', send: (app, auth) => app.request.delete('/api/v1/users/1').set(auth) },
   ];
 
-  test('when the database is unreachable, then every identity operation that needs it is 503 SERVICE_UNAVAILABLE', async () => {
-    await expectServiceUnavailable(calls);
-  });
-
-  test('when its queries fail unexpectedly, then every identity operation that needs the database is a bare 500', async () => {
-    await expectInternalError(calls);
-  });
+  dependencyErrorTests('identity operation that needs the database', calls);
 
   test('when the database is unreachable, then a password reset request is still 202 and the failure is logged', async () => {
     const { t: down } = await startAppWithDatabaseDown();

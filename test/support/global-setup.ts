@@ -1,16 +1,19 @@
 import { createDatabase, migrateLatest } from '../../src/data-access/database';
 import { startContractCoverage } from './contract-coverage';
-import { saveMigratedTemplate } from './pglite-template';
+import { saveTemplates } from './pglite-template';
 import { statementTimeoutMs } from './pooler';
 
 /**
- * Starts the run's contract coverage record, then migrates the shared PostgreSQL test database once; embedded runs
- * migrate one in-memory database once and each file starts from a copy of it.
+ * Starts the run's contract coverage record, makes the embedded database templates (each embedded database of a
+ * test file or child process starts from a copy) and, on PostgreSQL, migrates the shared test database once.
  */
 export default async function globalSetup(): Promise<void> {
   startContractCoverage();
   const url = process.env.TEST_DATABASE_URL;
-  if (!url) return saveMigratedTemplate();
+  await Promise.all([saveTemplates(), url && migratePostgres(url)]);
+}
+
+async function migratePostgres(url: string): Promise<void> {
   const db = createDatabase({
     kind: 'postgres',
     url,

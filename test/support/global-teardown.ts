@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { contractCoverageReport } from './contract-coverage';
-import { removeMigratedTemplate } from './pglite-template';
+import { removeTemplates } from './pglite-template';
 
 type RunConfig = {
   testPathPatterns?: { patterns?: string[] };
@@ -25,7 +25,7 @@ const isFullRun = (config: RunConfig) =>
  * (operationId, status) pair was never produced and is not in openapi/coverage-allowlist.yaml.
  */
 export default async function globalTeardown(config: RunConfig): Promise<void> {
-  removeMigratedTemplate();
+  removeTemplates();
   const dir = process.env.CONTRACT_COVERAGE_DIR;
   if (!dir || !fs.existsSync(dir)) return;
   const enforce = process.env.CONTRACT_COVERAGE === 'enforce' && isFullRun(config);

@@ -1,5 +1,6 @@
 import { createDatabase, type Db } from '../../src/data-access/database';
 import { tokenFor } from './factories';
+import { emptyClusterTemplate } from './pglite-template';
 import { memoryLogger, startTestApp, type TestApp } from './test-app';
 
 type BodyMethod = 'post' | 'put' | 'patch';
@@ -27,9 +28,9 @@ export type OperationCall = {
   send: (t: TestApp, auth: Record<string, string>) => Promise<{ status: number; body: { error_code?: string } }>;
 };
 
-/** Starts the app over a database that refuses connections, with a token for user 1 (whose lookup fails too). */
-export async function startAppWithDatabaseDown(): Promise<{ t: TestApp; auth: Record<string, string> }> {
-  const db = createDatabase(
+/** A database whose server refuses connections: every query fails fast with a connection error. */
+function unreachableDatabase(): Db {
+  return createDatabase(
     {
       kind: 'postgres',
       url: 'postgres://postgres@127.0.0.1:9/unreachable',
@@ -40,7 +41,26 @@ export async function startAppWithDatabaseDown(): Promise<{ t: TestApp; auth: Re
     },
     memoryLogger(),
   );
-  const t = await startTestApp({ deps: { db } });
+}
+
+/**
+ * Starts the app over a database that refuses connections, with a token for user 1 (whose lookup fails too);
+ * `t.close()` closes that database too.
+ */
+export async function startAppWithDatabaseDown(): Promise<{ t: TestApp; auth: Record<string, string> }> {
+  return startAppOwning(unreachableDatabase());
+}
+
+/** Starts the app over the given database, which its close() then destroys after the app's. */
+async function startAppOwning(db: Db): Promise<{ t: TestApp; auth: Record<string, string> }> {
+  const app = await startTestApp({ deps: { db } });
+  const t = {
+    ...app,
+    close: async () => {
+      await app.close();
+      await db.destroy();
+    },
+  };
   return { t, auth: { Authorization: `Bearer ${tokenFor(t, 1)}` } };
 }
 
@@ -63,7 +83,7 @@ async function expectEvery(
 }
 
 /** Expects every given operation to answer 503 SERVICE_UNAVAILABLE while the database refuses connections. */
-export async function expectServiceUnavailable(calls: OperationCall[]): Promise<void> {
+async function expectServiceUnavailable(calls: OperationCall[]): Promise<void> {
   const { t, auth } = await startAppWithDatabaseDown();
   try {
     await expectEvery(t, auth, calls, 503, 'SERVICE_UNAVAILABLE');
@@ -73,13 +93,29 @@ export async function expectServiceUnavailable(calls: OperationCall[]): Promise<
 }
 
 /** Expects every given operation to answer 500 INTERNAL_ERROR when its queries fail (a database with no tables). */
-export async function expectInternalError(calls: OperationCall[]): Promise<void> {
-  const db: Db = createDatabase({ kind: 'pglite', dataDir: ':memory:' });
-  const t = await startTestApp({ deps: { db } });
+async function expectInternalError(calls: OperationCall[]): Promise<void> {
+  // A new cluster, not migrated: a copy of the run's one when the global setup made it.
+  const { t, auth } = await startAppOwning(
+    createDatabase({ kind: 'pglite', dataDir: ':memory:' }, undefined, emptyClusterTemplate()),
+  );
   try {
-    await expectEvery(t, { Authorization: `Bearer ${tokenFor(t, 1)}` }, calls, 500, 'INTERNAL_ERROR');
+    await expectEvery(t, auth, calls, 500, 'INTERNAL_ERROR');
   } finally {
     await t.close();
-    await db.destroy();
   }
+}
+
+/**
+ * The dependency error tests of a group of operations, one request of each in `calls`: with the database refusing
+ * connections every one is 503 SERVICE_UNAVAILABLE, and with its queries failing (no tables) a bare 500.
+ * `operations` names the group in the test names, e.g. "product operation".
+ */
+export function dependencyErrorTests(operations: string, calls: OperationCall[]): void {
+  test(`when the database is down, then every ${operations} is 503 SERVICE_UNAVAILABLE`, async () => {
+    await expectServiceUnavailable(calls);
+  });
+
+  test(`when its queries fail unexpectedly, then every ${operations} is a bare 500 INTERNAL_ERROR`, async () => {
+    await expectInternalError(calls);
+  });
 }

@@ -1,5 +1,6 @@
 import { createDatabase, migrateLatest } from '../../src/data-access/database';
 import type { AppDeps } from '../../src/http/deps';
+import { eventually } from './eventually';
 import { statementTimeoutMs } from './pooler';
 import { startTestApp, unique, type TestApp } from './test-app';
 
@@ -10,24 +11,6 @@ export async function login(t: TestApp, username: string, password: string): Pro
   const res = await t.request.post('/api/v1/auth/login').send({ username, password });
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as Tokens;
-}
-
-/**
- * Polls until `probe` returns (or resolves to) a value (the password reset work runs after the response), or fails
- * after `timeoutMs` saying `what` did not happen.
- */
-export async function eventually<T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 5_000,
-  what = 'condition not met in time',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(what);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 type MailEntry = { mail: { to: string; text: string } };

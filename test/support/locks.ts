@@ -1,5 +1,5 @@
 import type { Db } from '../../src/data-access/database';
-import { eventually } from './identity';
+import { eventually } from './eventually';
 
 /**
  * Polls PostgreSQL until a session on this database waits for a lock while running a query that matches `queryLike`

@@ -1,38 +1,89 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
+import type { Extension, PGlite } from '@electric-sql/pglite';
 import { createDatabase, migrateLatest } from '../../src/data-access/database';
 
-const FILE_VARIABLE = 'PGLITE_TEMPLATE_FILE';
+const FOLDER_VARIABLE = 'PGLITE_TEMPLATES_DIR';
+const MIGRATED_TARBALL = 'migrated.tar';
+const EMPTY_TARBALL = 'empty.tar';
+const MIGRATED_DIR = 'migrated';
 
 /**
- * Migrates one in-memory PGlite and saves its data directory for this run (called from the global setup): a new
- * cluster plus the migrations take seconds per test file on a slow machine, a copy of this one a fraction of that.
+ * Makes this run's embedded database templates (called from the global setup): a new cluster plus the migrations
+ * take seconds per test file or child server on a slow machine, a copy of a template a fraction of that.
+ * - the migrated data directory as a tarball, for in-memory databases (startTestApp);
+ * - the same before the migrations, for tests that need a database with no tables;
+ * - the migrated data directory on disk, for child processes started with DATA_DIR.
  */
-export async function saveMigratedTemplate(): Promise<void> {
+export async function saveTemplates(): Promise<void> {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'pglite-templates-'));
   const db = createDatabase({ kind: 'pglite', dataDir: ':memory:' });
   try {
-    await migrateLatest(db);
     const { pglite } = (db.client as { config: { connection: () => { pglite: PGlite } } }).config.connection();
+    await pglite.waitReady;
     // Uncompressed: gzip would cost more to undo in every file than reading the larger file does.
-    const tarball = await pglite.dumpDataDir('none');
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pglite-template-')), 'pgdata.tar');
-    fs.writeFileSync(file, Buffer.from(await tarball.arrayBuffer()));
-    process.env[FILE_VARIABLE] = file;
+    fs.writeFileSync(path.join(folder, EMPTY_TARBALL), await tarball(pglite));
+    await migrateLatest(db);
+    const migrated = await tarball(pglite);
+    fs.writeFileSync(path.join(folder, MIGRATED_TARBALL), migrated);
+    await writeDataDir(path.join(folder, MIGRATED_DIR), new Blob([migrated]));
+    process.env[FOLDER_VARIABLE] = folder;
   } finally {
     await db.destroy();
   }
 }
 
-/** The run's migrated data directory tarball, when the global setup made one. */
-export function migratedTemplate(): Blob | undefined {
-  const file = process.env[FILE_VARIABLE];
-  return file ? new Blob([fs.readFileSync(file)]) : undefined;
+async function tarball(pglite: PGlite): Promise<Buffer> {
+  return Buffer.from(await (await pglite.dumpDataDir('none')).arrayBuffer());
 }
 
-/** Removes the run's template (called from the global teardown). */
-export function removeMigratedTemplate(): void {
-  const file = process.env[FILE_VARIABLE];
-  if (file) fs.rmSync(path.dirname(file), { recursive: true, force: true });
+/** Unpacks a data directory tarball into `dataDir` the way the engine itself does, with the app's extension. */
+async function writeDataDir(dataDir: string, from: Blob): Promise<void> {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { PGlite: Engine } = require('@electric-sql/pglite') as { PGlite: typeof PGlite };
+  // The package declares its contrib entries' types for ES modules only; its CommonJS build is what loads here.
+  const { pg_trgm } = require('@electric-sql/pglite/contrib/pg_trgm') as { pg_trgm: Extension };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const engine = new Engine({ dataDir, extensions: { pg_trgm }, loadDataDir: from });
+  await engine.waitReady;
+  await engine.close();
+}
+
+function templateFile(name: string): string | undefined {
+  const folder = process.env[FOLDER_VARIABLE];
+  return folder && path.join(folder, name);
+}
+
+const readTarball = (name: string): Blob | undefined => {
+  const file = templateFile(name);
+  return file ? new Blob([fs.readFileSync(file)]) : undefined;
+};
+
+/** The run's migrated data directory tarball, when the global setup made one. */
+export function migratedTemplate(): Blob | undefined {
+  return readTarball(MIGRATED_TARBALL);
+}
+
+/** The run's new cluster (no migrations, so no tables of the app) as a tarball, when the global setup made one. */
+export function emptyClusterTemplate(): Blob | undefined {
+  return readTarball(EMPTY_TARBALL);
+}
+
+/**
+ * A new directory under the system's temporary folder holding a copy of the run's migrated data directory, for a
+ * child process's DATA_DIR; the caller removes it.
+ */
+export function migratedDataDir(prefix = 'api-data-'): string {
+  const template = templateFile(MIGRATED_DIR);
+  if (!template) throw new Error(`${FOLDER_VARIABLE} is not set: the global setup makes the templates`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.cpSync(template, dir, { recursive: true });
+  return dir;
+}
+
+/** Removes the run's templates (called from the global teardown). */
+export function removeTemplates(): void {
+  const folder = process.env[FOLDER_VARIABLE];
+  if (folder) fs.rmSync(folder, { recursive: true, force: true });
 }

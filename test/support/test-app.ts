@@ -6,7 +6,7 @@ import { createDatabase, migrateLatest, type Db } from '../../src/data-access/da
 import { createApp, createHttpServer } from '../../src/http/app';
 import type { AppDeps } from '../../src/http/deps';
 import { loadConfig, type Config } from '../../src/lib/config';
-import { createLogger } from '../../src/lib/logger';
+import { createLogger, type Logger } from '../../src/lib/logger';
 import type { Clock } from '../../src/lib/clock';
 import { recordContractCoverage } from './contract-coverage';
 import { migratedTemplate } from './pglite-template';
@@ -64,16 +64,19 @@ export type TestApp = {
   close: () => Promise<void>;
 };
 
-/** Starts the real app on port 0 over a real database: PostgreSQL when TEST_DATABASE_URL is set, else PGlite in memory. */
+/**
+ * Starts the real app on port 0 over a real database: PostgreSQL when TEST_DATABASE_URL is set, else PGlite in memory.
+ * A database given in `deps.db` is used as it is and stays the caller's: `close()` destroys only a database that
+ * startTestApp opened itself.
+ */
 export async function startTestApp(
   options: { env?: Record<string, string>; deps?: Partial<AppDeps> } = {},
 ): Promise<TestApp> {
   const config = testConfig(options.env);
   const logs = new MemoryTransport();
   const logger = createLogger(config, [logs]);
-  const db = createDatabase(config.database, logger, migratedTemplate());
-  // A copy of the run's migrated template has nothing to apply; this keeps a run without one working.
-  if (config.database.kind === 'pglite') await migrateLatest(db);
+  const given = options.deps?.db;
+  const db = given ?? (await openTestDatabase(config, logger));
   const clock = new ManualClock();
   const deps: AppDeps = { config, db, logger, clock, lifecycle: { isDraining: () => false }, ...options.deps };
   const server = createHttpServer(createApp(deps)).listen(0, '127.0.0.1');
@@ -90,9 +93,16 @@ export async function startTestApp(
     clock,
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await db.destroy();
+      if (!given) await db.destroy();
     },
   };
+}
+
+async function openTestDatabase(config: Config, logger: Logger): Promise<Db> {
+  const db = createDatabase(config.database, logger, migratedTemplate());
+  // A copy of the run's migrated template has nothing to apply; this keeps a run without one working.
+  if (config.database.kind === 'pglite') await migrateLatest(db);
+  return db;
 }
 
 let counter = 0;
