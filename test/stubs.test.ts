@@ -11,10 +11,15 @@ const ROOT = path.resolve(__dirname, '..');
 const bin = (name: string) => path.join(ROOT, 'node_modules', '.bin', name);
 let dir: string;
 
+// A command here compiles or typechecks the whole copy, which can take over a minute on a busy 2-core machine; a test
+// runs at most two of them.
+const COMMAND_MS = 90_000;
+jest.setTimeout(2 * COMMAND_MS);
+
 type Run = { code: number; output: string };
 const run = (command: string, args: string[]) =>
   new Promise<Run>((resolve) => {
-    execFile(command, args, { cwd: dir, timeout: 60_000 }, (error, stdout, stderr) =>
+    execFile(command, args, { cwd: dir, timeout: COMMAND_MS }, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
     );
   });
@@ -64,7 +69,7 @@ async function serveAndGet(urlPath: string): Promise<{ status: number; body: unk
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   try {
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + COMMAND_MS;
     let port: string | undefined;
     while (!port && Date.now() < deadline) {
       port = /"port":(\d+)/.exec(output)?.[1];
@@ -91,7 +96,7 @@ beforeAll(async () => {
   });
   const generated = await run('npm', ['run', '--silent', 'generate']);
   expect(generated.code).toBe(0);
-}, 60_000);
+});
 
 afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
@@ -113,20 +118,20 @@ describe('make stubs', () => {
     const untouched = Object.keys(before).filter((f) => f !== 'index.ts');
     for (const file of untouched) expect(after[file]).toBe(before[file]);
     expect(await run(bin('tsc'), ['--noEmit', '-p', 'tsconfig.json'])).toEqual({ code: 0, output: '' });
-  }, 60_000);
+  });
 
   test('when the copy is served, then the new operation answers 501 NOT_IMPLEMENTED in the error format', async () => {
     const res = await serveAndGet('/api/v1/widgets');
     expect(res.status).toBe(501);
     expect(res.body).toMatchObject({ error_code: 'NOT_IMPLEMENTED', message: 'listWidgets is not implemented yet.' });
-  }, 60_000);
+  });
 
   test('when the scaffolder runs again, then nothing changes', async () => {
     const before = snapshot(path.join(dir, 'src/http/handlers'));
     const again = await stubs();
     expect(again).toMatchObject({ code: 0, output: expect.stringContaining('nothing to do') });
     expect(snapshot(path.join(dir, 'src/http/handlers'))).toEqual(before);
-  }, 60_000);
+  });
 });
 
 describe('the handler check of make check', () => {
@@ -139,7 +144,7 @@ describe('the handler check of make check', () => {
     fs.writeFileSync(path.join(dir, 'openapi/not-implemented.yaml'), 'listWidgets: waits for the widget catalog\n');
     const listed = await checkHandlers();
     expect(listed).toMatchObject({ code: 0, output: expect.stringContaining('1 listed as not implemented') });
-  }, 60_000);
+  });
 
   test('when the spec drops an operation that has a handler, then the check names the orphan handler', async () => {
     editSpec((doc) => doc.deleteIn(['paths', '/api/v1/widgets']));
@@ -147,5 +152,5 @@ describe('the handler check of make check', () => {
     expect(orphan.code).toBe(1);
     expect(orphan.output).toContain('handler without an operation: listWidgets in');
     expect(orphan.output).toContain('lists listWidgets, which the spec does not have');
-  }, 60_000);
+  });
 });
