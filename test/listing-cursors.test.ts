@@ -1,3 +1,4 @@
+import { createApiClient, ApiResponseError } from '../src/client';
 import { paging } from '../src/domain/listing';
 import { buildCategory, buildPost, buildProduct, buildUser, type TestUser } from './support/factories';
 import { startTestApp, unique, type TestApp } from './support/test-app';
@@ -310,5 +311,52 @@ describe('cursor paging of the other listings', () => {
     const other = await buildUser(t);
     const res = await get('/api/v1/orders', { ...query, cursor: pages[0]?.next_cursor ?? '' }, other.auth);
     expect([res.status, res.body.details?.[0]?.path]).toEqual([422, '/cursor']);
+  });
+});
+
+describe('the typed client', () => {
+  test('when paginate is looped over, then it yields every item of every page in order, following next_cursor', async () => {
+    const tag = unique('client');
+    for (const priceCents of [7, 3, 5, 3, 9]) await buildProduct(t, { name: tag, priceCents });
+    const reference = await allBySkip('/api/v1/products', { q: tag, sort: '-price_cents' });
+    const client = createApiClient(t.url);
+    const seen: { id: number; price_cents: number }[] = [];
+    for await (const product of client.paginate('/api/v1/products', {
+      query: { q: tag, sort: '-price_cents', limit: 2, skip: 1 },
+    })) {
+      seen.push(product);
+    }
+    expect(seen.map((p) => p.id)).toEqual(reference.items.slice(1).map((p) => p.id));
+    expect(seen.map((p) => p.price_cents)).toEqual([7, 5, 3, 3]);
+  });
+
+  test('when the loop breaks early, then no further page is fetched', async () => {
+    const tag = unique('early');
+    for (const priceCents of [1, 2, 3]) await buildProduct(t, { name: tag, priceCents });
+    const client = createApiClient(t.url);
+    const requests: string[] = [];
+    client.use({ onRequest: ({ request }) => void requests.push(request.url) });
+    for await (const product of client.paginate('/api/v1/products', { query: { q: tag, limit: 1 } })) {
+      expect(product.name).toBe(tag);
+      break;
+    }
+    expect(requests).toHaveLength(1);
+  });
+
+  test('when paging an operation that needs a token, then the token is sent, and an error answer throws', async () => {
+    const tag = unique('clientusers');
+    for (let i = 0; i < 3; i += 1) await buildUser(t, { username: `${tag}${i}` });
+    const users = [];
+    for await (const user of createApiClient(t.url, admin.token).paginate('/api/v1/users', {
+      query: { q: tag, limit: 1, sort: 'username' },
+    })) {
+      users.push(user.username);
+    }
+    expect(users).toEqual([`${tag}0`, `${tag}1`, `${tag}2`]);
+
+    const anonymous = createApiClient(t.url).paginate('/api/v1/users', { query: { q: tag } });
+    await expect(anonymous.next()).rejects.toMatchObject({ status: 401, body: { error_code: 'NOT_AUTHENTICATED' } });
+    await expect(createApiClient(t.url).paginate('/api/v1/products').next()).resolves.toMatchObject({ done: false });
+    expect(new ApiResponseError(422, {}).message).toContain('422');
   });
 });
