@@ -62,6 +62,15 @@ async function walk(
   return { ids: pages.flatMap((page) => page.items.map((item) => item.id)), pages };
 }
 
+/** Walks a listing by cursor, two items a page, and expects exactly the items of skip paging, in the same order. */
+async function expectWalkAsSkip(path: string, query: Query, total: number, auth?: Record<string, string>) {
+  const reference = await allBySkip(path, query, auth);
+  expect(reference.total).toBe(total);
+  const walked = await walk(path, { ...query, limit: 2 }, auth);
+  expect(walked.ids).toEqual(reference.items.map((item) => item.id));
+  return walked;
+}
+
 // Timestamps a microsecond apart, and equal ones: a cursor must keep PostgreSQL's precision, not a Date's.
 const MICRO = ['2026-03-01T10:00:00.000001Z', '2026-03-01T10:00:00.000002Z', '2026-03-01T10:00:00.000002Z'];
 
@@ -91,12 +100,7 @@ describe('cursor paging of listProducts', () => {
         'products',
         products.map((p) => p.id),
       );
-      const query: Query = sort ? { q: tag, sort } : { q: tag };
-      const reference = await allBySkip('/api/v1/products', query);
-      expect(reference.total).toBe(7);
-
-      const { ids, pages } = await walk('/api/v1/products', { ...query, limit: 2 });
-      expect(ids).toEqual(reference.items.map((item) => item.id));
+      const { pages } = await expectWalkAsSkip('/api/v1/products', sort ? { q: tag, sort } : { q: tag }, 7);
       expect(pages).toHaveLength(4);
       expect(pages.map((page) => page.total)).toEqual([7, 7, 7, 7]);
     },
@@ -230,6 +234,25 @@ describe('refused cursors', () => {
     refusedOn(await get('/api/v1/users', { cursor }, admin.auth), '/cursor');
   });
 
+  test('when SECRET_KEY is rotated, then a cursor signed with the previous key still continues the walk', async () => {
+    const rotated = await startTestApp({
+      env: { SECRET_KEY: 'rotated-test-key-0123456789abcdef012345', SECRET_KEY_PREVIOUS: t.deps.config.secretKey },
+    });
+    try {
+      for (const priceCents of [10, 20]) await buildProduct(rotated, { name: tag, priceCents });
+      const query = { q: tag, sort: 'price_cents' };
+      const continued = await rotated.request.get('/api/v1/products').query({ ...query, cursor });
+      expect(continued.status).toBe(200);
+      expect(continued.body.items.map((item: { price_cents: number }) => item.price_cents)).toContain(20);
+      // The new key signs: an app that knows only the previous one refuses those cursors.
+      const signedNew = await rotated.request.get('/api/v1/products').query({ ...query, limit: 1 });
+      expect(signedNew.body.next_cursor).toEqual(expect.any(String));
+      refusedOn(await get('/api/v1/products', { ...query, cursor: signedNew.body.next_cursor }), '/cursor');
+    } finally {
+      await rotated.close();
+    }
+  });
+
   test('when skip is given with a cursor, then it is 422 naming /skip', async () => {
     refusedOn(await get('/api/v1/products', { q: tag, sort: 'price_cents', cursor, skip: 1 }), '/skip');
     const res = await get('/api/v1/products', { q: tag, sort: 'price_cents', cursor, skip: 0 });
@@ -260,10 +283,7 @@ describe('cursor paging of the other listings', () => {
     const ids = [];
     for (const name of ['b', 'a', 'b', 'a', 'c']) ids.push((await buildCategory(t, { name: `${tag} ${name}` })).id);
     await setCreatedAt('categories', ids);
-    const query = { q: tag, sort: 'name,-created_at' };
-    const reference = await allBySkip('/api/v1/categories', query);
-    expect(reference.total).toBe(5);
-    expect((await walk('/api/v1/categories', { ...query, limit: 2 })).ids).toEqual(reference.items.map((c) => c.id));
+    await expectWalkAsSkip('/api/v1/categories', { q: tag, sort: 'name,-created_at' }, 5);
   });
 
   test('when posts are walked by cursor sorted by title then newest, then it matches skip paging', async () => {
@@ -272,12 +292,8 @@ describe('cursor paging of the other listings', () => {
     for (const title of ['x', 'y', 'x', 'x', 'z'])
       ids.push((await buildPost(t, admin, { title: `${tag} ${title}` })).id);
     await setCreatedAt('posts', ids);
-    for (const sort of ['title,-created_at', '-created_at']) {
-      const query = { q: tag, sort };
-      const reference = await allBySkip('/api/v1/posts', query);
-      expect(reference.total).toBe(5);
-      expect((await walk('/api/v1/posts', { ...query, limit: 2 })).ids).toEqual(reference.items.map((p) => p.id));
-    }
+    for (const sort of ['title,-created_at', '-created_at'])
+      await expectWalkAsSkip('/api/v1/posts', { q: tag, sort }, 5);
   });
 
   test('when users are walked by cursor newest first then by email, then it matches skip paging', async () => {
@@ -285,11 +301,7 @@ describe('cursor paging of the other listings', () => {
     const ids = [];
     for (let i = 0; i < 5; i += 1) ids.push((await buildUser(t, { username: `${tag}${i}` })).id);
     await setCreatedAt('users', ids);
-    const query = { q: tag, sort: '-created_at,email' };
-    const reference = await allBySkip('/api/v1/users', query, admin.auth);
-    expect(reference.total).toBe(5);
-    const { ids: walked } = await walk('/api/v1/users', { ...query, limit: 2 }, admin.auth);
-    expect(walked).toEqual(reference.items.map((u) => u.id));
+    await expectWalkAsSkip('/api/v1/users', { q: tag, sort: '-created_at,email' }, 5, admin.auth);
   });
 
   test("when a user's orders are walked by cursor by total, then it matches skip paging, and another user cannot continue it", async () => {
@@ -303,10 +315,7 @@ describe('cursor paging of the other listings', () => {
       expect(order.status).toBe(201);
     }
     const query = { sort: '-total_cents,created_at' };
-    const reference = await allBySkip('/api/v1/orders', query, buyer.auth);
-    expect(reference.total).toBe(5);
-    const { ids, pages } = await walk('/api/v1/orders', { ...query, limit: 2 }, buyer.auth);
-    expect(ids).toEqual(reference.items.map((o) => o.id));
+    const { pages } = await expectWalkAsSkip('/api/v1/orders', query, 5, buyer.auth);
 
     const other = await buildUser(t);
     const res = await get('/api/v1/orders', { ...query, cursor: pages[0]?.next_cursor ?? '' }, other.auth);
