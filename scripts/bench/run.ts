@@ -526,16 +526,26 @@ async function measurePaging(
       { mode: 'skip', path: `${PAGING_LIST}&skip=${depth}` },
       { mode: 'cursor', path: `${PAGING_LIST}&cursor=${encodeURIComponent(body.next_cursor)}` },
     ] as const;
-    for (const c of cases) {
-      const request: LoadRequest = { method: 'GET', path: c.path, headers };
+    const requests = cases.map((c) => ({ method: 'GET', path: c.path, headers }) satisfies LoadRequest);
+    for (const request of requests) {
       await loader.run({ url: app.url, connections: 1, durationSeconds: WARM_LOAD_SECONDS, request });
-      await waitUntilIdle(app);
-      const result = summarise([
-        await loader.run({ url: app.url, connections: 1, durationSeconds: duration, request }),
-      ]);
+    }
+    await waitUntilIdle(app);
+    // The cases take turns in one-second slices, each round starting with another, as the servers do above.
+    const runs: LoadResult[][] = cases.map(() => []);
+    const rounds = Math.max(1, Math.round(duration));
+    for (let round = 0; round < rounds; round += 1) {
+      for (let k = 0; k < cases.length; k += 1) {
+        const i = (k + round) % cases.length;
+        const request = requests[i] as LoadRequest;
+        runs[i]?.push(await loader.run({ url: app.url, connections: 1, durationSeconds: duration / rounds, request }));
+      }
+    }
+    cases.forEach((c, i) => {
+      const result = summarise(runs[i] ?? []);
       out.push({ who, depth, mode: c.mode, result });
       console.log(`paging ${who} ${c.mode.padEnd(10)} p50 ${fmt(result.p50)} ms`);
-    }
+    });
   }
   return out;
 }
