@@ -75,8 +75,8 @@ seed: migrate ## Load the seed data (idempotent)
 seed-bench: migrate ## Bulk-add N products (default 100000), 1,000 users and 10,000 orders for benchmarks
 	npx tsx scripts/seed-bench.ts $(N)
 
-bench: build ## Load benchmark on PostgreSQL (BENCH_DATABASE_URL, default bench_api on 127.0.0.1): app vs bare baseline; DURATION=2 CONNECTIONS=10
-	node dist/scripts/bench/run.js $(if $(DURATION),--duration=$(DURATION)) $(if $(CONNECTIONS),--connections=$(CONNECTIONS)) $(if $(BCRYPT_ROUNDS),--bcrypt-rounds=$(BCRYPT_ROUNDS))
+bench: build ## Load benchmark on PostgreSQL (BENCH_DATABASE_URL, default bench_api on 127.0.0.1): app vs bare baseline; DURATION=2 CONNECTIONS=10 ONLY=paging
+	node dist/scripts/bench/run.js $(if $(DURATION),--duration=$(DURATION)) $(if $(CONNECTIONS),--connections=$(CONNECTIONS)) $(if $(BCRYPT_ROUNDS),--bcrypt-rounds=$(BCRYPT_ROUNDS)) $(if $(ONLY),--only=$(ONLY))
 
 run: build seed ## Migrate, seed and serve on PORT (default 8000) with the start command of package.json
 	$$(node -p 'require("./package.json").scripts.start')

@@ -8,6 +8,7 @@ const PRODUCTS = 100_000;
 /** Stock of the products the createOrder scenario buys, so it never runs out. */
 const HUGE_STOCK = 1_000_000_000;
 const LOGIN_USERNAME = 'bench-login';
+const ADMIN_USERNAME = 'bench-admin';
 
 /** The rows and credentials the scenarios use, read from (or made in) the benchmark database. */
 export type Fixtures = {
@@ -15,6 +16,8 @@ export type Fixtures = {
   categoryId: number;
   orderProductIds: number[];
   tokens: string[];
+  /** A superuser's token: the paging cases list every product, inactive ones included, to reach depth 99,000. */
+  adminToken: string;
   login: { username: string; password: string };
 };
 
@@ -106,11 +109,17 @@ export async function prepareDatabase(
         full_name: 'Bench Login',
       });
     }
+    const admin = { is_superuser: true, is_active: true, hashed_password: hash };
+    if ((await db('users').where({ username: ADMIN_USERNAME }).update(admin)) === 0) {
+      await db('users').insert({ ...admin, email: `${ADMIN_USERNAME}@example.com`, username: ADMIN_USERNAME });
+    }
+    const [adminRow] = (await db('users').select('id').where({ username: ADMIN_USERNAME })) as { id: number }[];
     return {
       productId: Number(products[0]?.id),
       categoryId: Number(category.category_id),
       orderProductIds,
       tokens,
+      adminToken: signAccessToken(Number(adminRow?.id), options.secretKey, now, 3600),
       login: { username: LOGIN_USERNAME, password },
     };
   } finally {

@@ -16,7 +16,8 @@ import { prepareDatabase, type Fixtures } from './prepare';
  * separate process and prints markdown tables, the same-run ratios and the targets. Non-2xx responses fail the run.
  * Options: --duration=SECONDS (per scenario and server, default 2), --connections=N (default 10),
  * --database=URL (default postgres://postgres@127.0.0.1:5432/bench_api), --bcrypt-rounds=N (default 12, as
- * BCRYPT_ROUNDS), --only=scenario,scenario. The login scenario runs at least LOGIN_MIN_SECONDS.
+ * BCRYPT_ROUNDS), --only=scenario,scenario (a scenario's name, or `paging` for the paging cases alone, which start
+ * only the shipped app). The login scenario runs at least LOGIN_MIN_SECONDS.
  */
 
 const ROOT = findRoot(__dirname);
@@ -156,10 +157,11 @@ async function main(): Promise<void> {
   const servers: Server[] = [];
   const loader = startLoader();
   let failed = false;
+  const scenarios = SCENARIOS.filter((s) => !only || only.includes(s.name));
   try {
-    // One at a time, so each start-up time is measured without the others competing for the CPU.
-    for (const name of SERVERS) servers.push(await startServer(name, env));
-    const scenarios = SCENARIOS.filter((s) => !only || only.includes(s.name));
+    // One at a time, so each start-up time is measured without the others competing for the CPU. The paging cases
+    // alone need only the shipped app.
+    for (const name of scenarios.length > 0 ? SERVERS : (['app'] as const)) servers.push(await startServer(name, env));
     console.log(`warming ${scenarios.length} routes on ${servers.length} servers...`);
     for (const scenario of scenarios)
       for (const server of serversFor(scenario, servers)) await warm(server, scenario, fixtures);
@@ -239,6 +241,8 @@ async function main(): Promise<void> {
       }
     }
     const searchLatency = only ? [] : await measureSearchLatency(loader, servers, fixtures, duration);
+    const paging = !only || only.includes('paging') ? await measurePaging(loader, servers, fixtures, duration) : [];
+    if (paging.some((p) => p.result.non2xx + p.result.errors > 0)) failed = true;
     const report = renderReport({
       duration,
       connections,
@@ -249,6 +253,7 @@ async function main(): Promise<void> {
       servers,
       loginHealth,
       searchLatency,
+      paging,
       failed,
     });
     console.log(`\n${report}`);
@@ -488,6 +493,67 @@ async function measureSearchLatency(
   return out;
 }
 
+const PAGING_LIST = '/api/v1/products?sort=-price_cents&limit=20';
+// A superuser's listing holds every product, inactive ones too; the public one the 98,000 active products.
+const PAGING_LISTINGS = [
+  { who: 'superuser', depth: 99_000 },
+  { who: 'public', depth: 97_000 },
+] as const;
+
+type PagingLatency = { who: string; depth: number; mode: 'first page' | 'skip' | 'cursor'; result: Summary };
+
+// Paging at depth, for each listing: its first page, the page after `depth` rows by skip, and the same page by
+// cursor, one client at a time.
+async function measurePaging(
+  loader: Loader,
+  servers: Server[],
+  fixtures: Fixtures,
+  duration: number,
+): Promise<PagingLatency[]> {
+  const app = servers.find((s) => s.name === 'app');
+  if (!app) return [];
+  const out: PagingLatency[] = [];
+  for (const { who, depth } of PAGING_LISTINGS) {
+    const headers = who === 'superuser' ? bearer(fixtures.adminToken) : undefined;
+    // The cursor of the page after row `depth`: the next_cursor of the page that ends there.
+    const res = await fetch(`${app.url}${PAGING_LIST}&skip=${depth - 20}`, { headers });
+    const body = (await res.json()) as { next_cursor?: string | null };
+    if (res.status !== 200 || !body.next_cursor) {
+      throw new Error(`no cursor at depth ${depth} (${who}): ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+    }
+    const cases = [
+      { mode: 'first page', path: PAGING_LIST },
+      { mode: 'skip', path: `${PAGING_LIST}&skip=${depth}` },
+      { mode: 'cursor', path: `${PAGING_LIST}&cursor=${encodeURIComponent(body.next_cursor)}` },
+    ] as const;
+    const requests = cases.map((c) => ({ method: 'GET', path: c.path, headers }) satisfies LoadRequest);
+    for (const request of requests) {
+      await loader.run({ url: app.url, connections: 1, durationSeconds: WARM_LOAD_SECONDS, request });
+    }
+    await waitUntilIdle(app);
+    // The cases take turns in one-second slices, each round starting with another, as the servers do above.
+    const runs: LoadResult[][] = cases.map(() => []);
+    const rounds = Math.max(1, Math.round(duration));
+    for (let round = 0; round < rounds; round += 1) {
+      for (let k = 0; k < cases.length; k += 1) {
+        const i = (k + round) % cases.length;
+        const request = requests[i] as LoadRequest;
+        runs[i]?.push(await loader.run({ url: app.url, connections: 1, durationSeconds: duration / rounds, request }));
+      }
+    }
+    cases.forEach((c, i) => {
+      const result = summarise(runs[i] ?? []);
+      out.push({ who, depth, mode: c.mode, result });
+      console.log(`paging ${who} ${c.mode.padEnd(10)} p50 ${fmt(result.p50)} ms`);
+    });
+  }
+  return out;
+}
+
+const pagingLabel = (p: PagingLatency) => (p.mode === 'first page' ? p.mode : `${p.mode} at depth ${p.depth}`);
+const firstPageOf = (paging: PagingLatency[], who: string) =>
+  paging.find((p) => p.who === who && p.mode === 'first page')?.result;
+
 // --- report ------------------------------------------------------------------------------------------------------
 
 type ReportInput = {
@@ -500,6 +566,7 @@ type ReportInput = {
   servers: Server[];
   loginHealth: Probe | undefined;
   searchLatency: SearchLatency[];
+  paging: PagingLatency[];
   failed: boolean;
 };
 
@@ -594,6 +661,22 @@ function renderReport(input: ReportInput): string {
     }
     lines.push('');
   }
+  if (input.paging.length) {
+    lines.push(
+      `${PAGING_LIST.replace('/api/v1/products?', 'listProducts ')}, one connection (shipped app); a superuser lists all 100,000 products, the public the active ones:`,
+      '',
+      '| listing | case | requests | p50 ms | p99 ms | p50 / first page |',
+      '|---|---|---:|---:|---:|---:|',
+    );
+    for (const p of input.paging) {
+      const first = firstPageOf(input.paging, p.who);
+      lines.push(
+        `| ${p.who} | ${pagingLabel(p)} | ${p.result.requests} | ${fmt(p.result.p50)} | ${fmt(p.result.p99)} | ` +
+          `${first ? ratio(p.result.p50, first.p50) : 'n/a'} |`,
+      );
+    }
+    lines.push('');
+  }
   lines.push(
     '',
     'Targets. "off" is the app with response validation off (the shipped production default), "on" with it on;',
@@ -650,11 +733,21 @@ function renderReport(input: ReportInput): string {
   if (input.loginHealth) {
     target('/health p99 during login < 20 ms', `${input.loginHealth.p99.toFixed(1)} ms`, input.loginHealth.p99 < 20);
   }
-  target('server RSS < 250 MB (both app servers)', `${rss.toFixed(0)} MB`, rss < 250);
+  if (results.size > 0) target('server RSS < 250 MB (both app servers)', `${rss.toFixed(0)} MB`, rss < 250);
   if (startup !== undefined) target('start-up to ready < 2 s', `${startup.toFixed(0)} ms`, startup < 2000);
   for (const s of input.searchLatency.filter((l) => l.label.startsWith('q=everyday'))) {
     const limit = s.label.endsWith('skip=0') ? 15 : 50;
     target(`search ${s.label}: p50 < ${limit} ms`, `${fmt(s.result.p50)} ms`, s.result.p50 < limit);
+  }
+  for (const p of input.paging.filter((l) => l.mode === 'cursor')) {
+    const first = firstPageOf(input.paging, p.who);
+    if (first) {
+      target(
+        `${p.who} listing, page at depth ${p.depth} by cursor: p50 <= 1.5x first page`,
+        `${fmt(p.result.p50)} / ${fmt(first.p50)} ms = ${ratio(p.result.p50, first.p50)}`,
+        p.result.p50 <= 1.5 * first.p50,
+      );
+    }
   }
   if (input.failed) lines.push('', 'FAILED: non-2xx responses or errors in a scenario that expects 2xx.');
   return lines.join('\n');

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { asDate, isRefused, lockRow, refusedAs, type DbOrTx, type Refused } from './database';
-import { likeContains, orderAndPage, type PageRequest, type SortKey } from './listing';
+import { cutPage, likeContains, orderAndPage, type FoundPage, type PageRequest, type SortKey } from './listing';
 
 /** A category row as the domain sees it. */
 export type CategoryRecord = {
@@ -98,10 +98,11 @@ export async function listCategories(
   filter: { q?: string },
   sort: SortKey[],
   page: PageRequest,
-): Promise<{ items: CategoryRecord[]; total: number }> {
+): Promise<FoundPage<CategoryRecord>> {
   const [rows, [count]] = await Promise.all([
     orderAndPage(applyFilter(db('categories').select(COLUMNS), filter), sort, page),
     applyFilter(db('categories').count({ total: '*' }), filter),
   ]);
-  return { items: (rows as Row[]).map(toRecord), total: Number(count?.total ?? 0) };
+  const { rows: pageRows, next } = cutPage(rows as Row[], sort, page.limit);
+  return { items: pageRows.map(toRecord), total: Number(count?.total ?? 0), next };
 }

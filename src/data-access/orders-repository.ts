@@ -1,5 +1,5 @@
 import type { DbOrTx } from './database';
-import { orderAndPage, type PageRequest, type SortKey } from './listing';
+import { cutPage, orderAndPage, type FoundPage, type PageRequest, type SortKey } from './listing';
 import { asDate } from './database';
 
 /** The statuses an order moves through (see the domain's transition table). */
@@ -155,7 +155,7 @@ export async function listOrders(
   filter: OrderFilter,
   sort: SortKey[],
   page: PageRequest,
-): Promise<{ items: OrderRecord[]; total: number }> {
+): Promise<FoundPage<OrderRecord>> {
   const where = (query: ReturnType<typeof db>) => {
     if (filter.userId !== undefined) query.where('user_id', filter.userId);
     if (filter.status !== undefined) query.where('status', filter.status);
@@ -165,5 +165,6 @@ export async function listOrders(
     orderAndPage(where(db('orders').select(COLUMNS)), sort, page),
     where(db('orders').count({ total: '*' })),
   ]);
-  return { items: await withItems(db, rows as Row[]), total: Number((count as { total?: number })?.total ?? 0) };
+  const { rows: pageRows, next } = cutPage(rows as Row[], sort, page.limit);
+  return { items: await withItems(db, pageRows), total: Number((count as { total?: number })?.total ?? 0), next };
 }

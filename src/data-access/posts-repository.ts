@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { asDate, lockRow, type DbOrTx } from './database';
-import { likeContains, orderAndPage, type PageRequest, type SortKey } from './listing';
+import { cutPage, likeContains, orderAndPage, type FoundPage, type PageRequest, type SortKey } from './listing';
 
 /** A post with its author's public profile, as the domain sees it. */
 export type PostRecord = {
@@ -105,10 +105,11 @@ export async function listPosts(
   filter: PostFilter,
   sort: SortKey[],
   page: PageRequest,
-): Promise<{ items: PostRecord[]; total: number }> {
+): Promise<FoundPage<PostRecord>> {
   const [rows, [count]] = await Promise.all([
     orderAndPage(applyFilter(selectPosts(db), filter), sort, page, 'p.id'),
     applyFilter(db('posts as p').count({ total: '*' }), filter),
   ]);
-  return { items: (rows as Row[]).map(toRecord), total: Number((count as { total?: number })?.total ?? 0) };
+  const { rows: pageRows, next } = cutPage(rows as Row[], sort, page.limit);
+  return { items: pageRows.map(toRecord), total: Number((count as { total?: number })?.total ?? 0), next };
 }

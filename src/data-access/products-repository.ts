@@ -1,7 +1,15 @@
 import type { Knex } from 'knex';
 import { CountCache } from './count-cache';
 import { asDate, isRefused, lockRow, prepared, refusedAs, type DbOrTx, type Refused } from './database';
-import { likeContains, orderAndPage, type PageRequest, type SortKey } from './listing';
+import {
+  cutPage,
+  likeContains,
+  orderAndPage,
+  orderRows,
+  type FoundPage,
+  type PageRequest,
+  type SortKey,
+} from './listing';
 
 /** The writable fields of a product. */
 export type ProductFields = {
@@ -173,30 +181,27 @@ export async function listProducts(
   filter: ProductFilter,
   sort: SortKey[],
   page: PageRequest,
-): Promise<{ items: ProductRecord[]; total: number }> {
+): Promise<FoundPage<ProductRecord>> {
   const counts = countsFor(db);
-  // Deferred join: the window of ids comes from an index-only scan, so a deep offset skips index entries, not rows;
-  // only the page's own rows are then read and joined to their category.
+  // Deferred join: the window of ids comes from an index-only scan, so a deep offset skips index entries, not rows,
+  // and a keyset page (page.after) starts its range scan at its position; only the page's own rows are then read
+  // and joined to their category.
   const pageIds = orderAndPage(applyFilter(db('products as p').select('p.id'), filter), sort, page, 'p.id');
-  const pageRows = orderAndPage(
-    selectProducts(db).join(pageIds.as('page'), 'page.id', 'p.id'),
-    sort,
-    { skip: 0, limit: page.limit },
-    'p.id',
-  );
+  const pageRows = orderRows(selectProducts(db).join(pageIds.as('page'), 'page.id', 'p.id'), sort, 'p.id');
   // Stock is not part of the catalog version (see migration 007), so an in_stock total is always counted.
   if (!counts || filter.inStock !== undefined) {
     const [rows, [count]] = await Promise.all([
       pageRows,
       applyFilter(db('products as p').count({ total: '*' }), filter),
     ]);
-    return { items: (rows as Row[]).map(toRecord), total: Number((count as { total?: number })?.total ?? 0) };
+    return { ...toFound(rows as Row[], sort, page), total: Number((count as { total?: number })?.total ?? 0) };
   }
   const rows = (await pageRows.select(catalogVersion(db))) as (Row & { catalog_version: number })[];
+  const found = toFound(rows, sort, page);
   const key = countKey(filter);
   const version = rows[0]?.catalog_version;
   const cached = version === undefined ? undefined : counts.get(key, Number(version));
-  if (cached !== undefined) return { items: rows.map(toRecord), total: cached };
+  if (cached !== undefined) return { ...found, total: cached };
   // One statement, so the total and the version it is stored under come from the same snapshot.
   const [counted] = (await db
     .select(catalogVersion(db))
@@ -206,7 +211,12 @@ export async function listProducts(
   }[];
   const total = Number(counted?.total ?? 0);
   counts.set(key, Number(counted?.catalog_version), total);
-  return { items: rows.map(toRecord), total };
+  return { ...found, total };
+}
+
+function toFound(rows: Row[], sort: SortKey[], page: PageRequest) {
+  const { rows: pageRows, next } = cutPage(rows, sort, page.limit);
+  return { items: pageRows.map(toRecord), next };
 }
 
 const catalogVersion = (db: DbOrTx) => db.raw('(SELECT version FROM catalog_version WHERE id = 1) AS catalog_version');

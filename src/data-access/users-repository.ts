@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { asDate, isRefused, prepared, refusedAs, type DbOrTx, type Refused } from './database';
-import { likeContains, orderAndPage, type PageRequest, type SortKey } from './listing';
+import { cutPage, likeContains, orderAndPage, type FoundPage, type PageRequest, type SortKey } from './listing';
 
 /** A user row as the domain sees it. */
 export type UserRecord = {
@@ -249,7 +249,7 @@ export async function listUsers(
   filters: UserFilters,
   sort: SortKey[],
   page: PageRequest,
-): Promise<{ users: UserRecord[]; total: number }> {
+): Promise<FoundPage<UserRecord>> {
   const matching = db('users').modify((query) => {
     if (filters.q !== undefined) {
       const pattern = likeContains(filters.q);
@@ -262,5 +262,6 @@ export async function listUsers(
   });
   const [counted] = (await matching.clone().count({ total: '*' })) as { total: number | string }[];
   const rows = (await orderAndPage(matching.clone().select(COLUMNS), sort, page)) as UserRow[];
-  return { users: rows.map(toRecord), total: Number(counted?.total ?? 0) };
+  const { rows: pageRows, next } = cutPage(rows, sort, page.limit);
+  return { items: pageRows.map(toRecord), total: Number(counted?.total ?? 0), next };
 }

@@ -772,7 +772,8 @@ export interface components {
          *       "total": 1,
          *       "skip": 0,
          *       "limit": 100,
-         *       "has_more": false
+         *       "has_more": false,
+         *       "next_cursor": null
          *     }
          */
         PageMeta: {
@@ -781,12 +782,20 @@ export interface components {
              * @description How many items match the filters in all.
              */
             total: number;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description The request's `skip`; 0 on a page found by `cursor`.
+             */
             skip: number;
             /** Format: int32 */
             limit: number;
             /** @description Whether items remain after this page. */
             has_more: boolean;
+            /**
+             * @description The `cursor` of the page after this one: repeat the request with it (and without `skip`) to get the items
+             *     that follow this page's last item. `null` on the last page. Opaque: pass it back as it is.
+             */
+            next_cursor: string | null;
         };
         Health: {
             /** @constant */
@@ -1769,10 +1778,22 @@ export interface components {
     parameters: {
         /** @description The user's id. */
         UserId: components["schemas"]["Id"];
-        /** @description How many items to skip. */
+        /**
+         * @description How many items to skip from the start of the listing. Its cost grows with the depth (the database walks past
+         *     every skipped item); to read a listing through, follow `next_cursor` instead. Must be 0 with `cursor`.
+         */
         Skip: number;
         /** @description How many items to return at most. */
         Limit: number;
+        /**
+         * @description Continues a listing right after the last item of an earlier page: pass that page's `next_cursor` as it is,
+         *     with the same sort and filters (`limit` may change). A page found by cursor costs the same at any depth,
+         *     and no item is skipped or repeated when items are added or removed between requests. The cursor is opaque
+         *     and signed: one that was altered, truncated, or made for another sort, other filters or another listing is
+         *     a `422 VALIDATION_ERROR` naming `/cursor`; with a `skip` other than 0 it is a `422` naming `/skip`.
+         * @example WzEsIk9jYlN3SFpFRUFFLUhLa0EiLFsiMzk5OSJdLDdd.IKHO-Azjdvt1sGw_f8yyRQ
+         */
+        Cursor: string;
         /**
          * @description Case-insensitive text to look for; matched literally (`%` and `_` are not wildcards). Control characters
          *     are refused.
@@ -2239,10 +2260,22 @@ export interface operations {
     listUsers: {
         parameters: {
             query?: {
-                /** @description How many items to skip. */
+                /**
+                 * @description How many items to skip from the start of the listing. Its cost grows with the depth (the database walks past
+                 *     every skipped item); to read a listing through, follow `next_cursor` instead. Must be 0 with `cursor`.
+                 */
                 skip?: components["parameters"]["Skip"];
                 /** @description How many items to return at most. */
                 limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Continues a listing right after the last item of an earlier page: pass that page's `next_cursor` as it is,
+                 *     with the same sort and filters (`limit` may change). A page found by cursor costs the same at any depth,
+                 *     and no item is skipped or repeated when items are added or removed between requests. The cursor is opaque
+                 *     and signed: one that was altered, truncated, or made for another sort, other filters or another listing is
+                 *     a `422 VALIDATION_ERROR` naming `/cursor`; with a `skip` other than 0 it is a `422` naming `/skip`.
+                 * @example WzEsIk9jYlN3SFpFRUFFLUhLa0EiLFsiMzk5OSJdLDdd.IKHO-Azjdvt1sGw_f8yyRQ
+                 */
+                cursor?: components["parameters"]["Cursor"];
                 /**
                  * @description Comma-separated fields among `created_at`, `email`, `username`; a `-` prefix sorts descending.
                  * @example -created_at,email
@@ -2291,7 +2324,8 @@ export interface operations {
                      *       "total": 1,
                      *       "skip": 0,
                      *       "limit": 100,
-                     *       "has_more": false
+                     *       "has_more": false,
+                     *       "next_cursor": null
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -2673,10 +2707,22 @@ export interface operations {
     listCategories: {
         parameters: {
             query?: {
-                /** @description How many items to skip. */
+                /**
+                 * @description How many items to skip from the start of the listing. Its cost grows with the depth (the database walks past
+                 *     every skipped item); to read a listing through, follow `next_cursor` instead. Must be 0 with `cursor`.
+                 */
                 skip?: components["parameters"]["Skip"];
                 /** @description How many items to return at most. */
                 limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Continues a listing right after the last item of an earlier page: pass that page's `next_cursor` as it is,
+                 *     with the same sort and filters (`limit` may change). A page found by cursor costs the same at any depth,
+                 *     and no item is skipped or repeated when items are added or removed between requests. The cursor is opaque
+                 *     and signed: one that was altered, truncated, or made for another sort, other filters or another listing is
+                 *     a `422 VALIDATION_ERROR` naming `/cursor`; with a `skip` other than 0 it is a `422` naming `/skip`.
+                 * @example WzEsIk9jYlN3SFpFRUFFLUhLa0EiLFsiMzk5OSJdLDdd.IKHO-Azjdvt1sGw_f8yyRQ
+                 */
+                cursor?: components["parameters"]["Cursor"];
                 /**
                  * @description Comma-separated fields, `-` for descending: `name`, `slug`, `created_at`. Default `name`.
                  * @example -created_at,name
@@ -2719,7 +2765,8 @@ export interface operations {
                      *       "total": 1,
                      *       "skip": 0,
                      *       "limit": 100,
-                     *       "has_more": false
+                     *       "has_more": false,
+                     *       "next_cursor": null
                      *     }
                      */
                     "application/json": components["schemas"]["CategoryPage"];
@@ -2949,10 +2996,22 @@ export interface operations {
     listProducts: {
         parameters: {
             query?: {
-                /** @description How many items to skip. */
+                /**
+                 * @description How many items to skip from the start of the listing. Its cost grows with the depth (the database walks past
+                 *     every skipped item); to read a listing through, follow `next_cursor` instead. Must be 0 with `cursor`.
+                 */
                 skip?: components["parameters"]["Skip"];
                 /** @description How many items to return at most. */
                 limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Continues a listing right after the last item of an earlier page: pass that page's `next_cursor` as it is,
+                 *     with the same sort and filters (`limit` may change). A page found by cursor costs the same at any depth,
+                 *     and no item is skipped or repeated when items are added or removed between requests. The cursor is opaque
+                 *     and signed: one that was altered, truncated, or made for another sort, other filters or another listing is
+                 *     a `422 VALIDATION_ERROR` naming `/cursor`; with a `skip` other than 0 it is a `422` naming `/skip`.
+                 * @example WzEsIk9jYlN3SFpFRUFFLUhLa0EiLFsiMzk5OSJdLDdd.IKHO-Azjdvt1sGw_f8yyRQ
+                 */
+                cursor?: components["parameters"]["Cursor"];
                 /**
                  * @description Comma-separated fields, `-` for descending: `price_cents`, `created_at`, `name`. Default `id`.
                  * @example -price_cents,name
@@ -3011,10 +3070,11 @@ export interface operations {
                      *           "updated_at": "2026-01-01T12:00:00.000Z"
                      *         }
                      *       ],
-                     *       "total": 1,
+                     *       "total": 2,
                      *       "skip": 0,
-                     *       "limit": 20,
-                     *       "has_more": false
+                     *       "limit": 1,
+                     *       "has_more": true,
+                     *       "next_cursor": "WzEsIk9jYlN3SFpFRUFFLUhLa0EiLFsiMzk5OSJdLDdd.IKHO-Azjdvt1sGw_f8yyRQ"
                      *     }
                      */
                     "application/json": components["schemas"]["ProductPage"];
@@ -3380,10 +3440,22 @@ export interface operations {
     listOrders: {
         parameters: {
             query?: {
-                /** @description How many items to skip. */
+                /**
+                 * @description How many items to skip from the start of the listing. Its cost grows with the depth (the database walks past
+                 *     every skipped item); to read a listing through, follow `next_cursor` instead. Must be 0 with `cursor`.
+                 */
                 skip?: components["parameters"]["Skip"];
                 /** @description How many items to return at most. */
                 limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Continues a listing right after the last item of an earlier page: pass that page's `next_cursor` as it is,
+                 *     with the same sort and filters (`limit` may change). A page found by cursor costs the same at any depth,
+                 *     and no item is skipped or repeated when items are added or removed between requests. The cursor is opaque
+                 *     and signed: one that was altered, truncated, or made for another sort, other filters or another listing is
+                 *     a `422 VALIDATION_ERROR` naming `/cursor`; with a `skip` other than 0 it is a `422` naming `/skip`.
+                 * @example WzEsIk9jYlN3SFpFRUFFLUhLa0EiLFsiMzk5OSJdLDdd.IKHO-Azjdvt1sGw_f8yyRQ
+                 */
+                cursor?: components["parameters"]["Cursor"];
                 /**
                  * @description Comma-separated fields, `-` for descending: `created_at`, `total_cents`. Default `-created_at`.
                  * @example -total_cents
@@ -3435,7 +3507,8 @@ export interface operations {
                      *       "total": 1,
                      *       "skip": 0,
                      *       "limit": 100,
-                     *       "has_more": false
+                     *       "has_more": false,
+                     *       "next_cursor": null
                      *     }
                      */
                     "application/json": components["schemas"]["OrderPage"];
@@ -3708,10 +3781,22 @@ export interface operations {
     listPosts: {
         parameters: {
             query?: {
-                /** @description How many items to skip. */
+                /**
+                 * @description How many items to skip from the start of the listing. Its cost grows with the depth (the database walks past
+                 *     every skipped item); to read a listing through, follow `next_cursor` instead. Must be 0 with `cursor`.
+                 */
                 skip?: components["parameters"]["Skip"];
                 /** @description How many items to return at most. */
                 limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Continues a listing right after the last item of an earlier page: pass that page's `next_cursor` as it is,
+                 *     with the same sort and filters (`limit` may change). A page found by cursor costs the same at any depth,
+                 *     and no item is skipped or repeated when items are added or removed between requests. The cursor is opaque
+                 *     and signed: one that was altered, truncated, or made for another sort, other filters or another listing is
+                 *     a `422 VALIDATION_ERROR` naming `/cursor`; with a `skip` other than 0 it is a `422` naming `/skip`.
+                 * @example WzEsIk9jYlN3SFpFRUFFLUhLa0EiLFsiMzk5OSJdLDdd.IKHO-Azjdvt1sGw_f8yyRQ
+                 */
+                cursor?: components["parameters"]["Cursor"];
                 /**
                  * @description Comma-separated fields, `-` for descending: `created_at`, `updated_at`, `title`. Default `-created_at`.
                  * @example -created_at
@@ -3763,7 +3848,8 @@ export interface operations {
                      *       "total": 1,
                      *       "skip": 0,
                      *       "limit": 100,
-                     *       "has_more": false
+                     *       "has_more": false,
+                     *       "next_cursor": null
                      *     }
                      */
                     "application/json": components["schemas"]["PostPage"];

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -189,7 +189,7 @@ function toConfig(env: z.infer<typeof schema>) {
     dataDir: env.DATA_DIR,
     // Without SECRET_KEY (never in production), development keeps one key in DATA_DIR, so tokens survive restarts
     // and reloads; tests get a random key per process.
-    ...signingKey(env),
+    ...withCursorKeys(signingKey(env), env.SECRET_KEY_PREVIOUS),
     previousSecretKeys: env.SECRET_KEY_PREVIOUS,
     auth: {
       bcryptRounds: env.BCRYPT_ROUNDS,
@@ -228,6 +228,16 @@ function toConfig(env: z.infer<typeof schema>) {
 }
 
 const DEV_KEY_FILE = 'dev-secret-key';
+
+/**
+ * The keys listing cursors are signed with (src/domain/listing.ts), derived from the signing key and the previous
+ * ones of a rotation: the first signs, all of them verify, so cursors survive a rotation like access tokens do. A key
+ * of their own, so a cursor's MAC can never pass for another token's signature.
+ */
+function withCursorKeys<K extends { secretKey: string }>(key: K, previous: readonly string[]) {
+  const derive = (secret: string) => createHmac('sha256', secret).update('listing cursor').digest();
+  return { ...key, cursorKeys: [key.secretKey, ...previous].map(derive) };
+}
 
 function signingKey(env: z.infer<typeof schema>): {
   secretKey: string;

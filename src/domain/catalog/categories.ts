@@ -11,20 +11,20 @@ import {
 } from '../../data-access/categories-repository';
 import { isRefused, type Db, type DbOrTx } from '../../data-access/database';
 import { AppError } from '../../lib/errors';
-import type { PageRequest } from '../../data-access/listing';
-import { parseSort, toPage, type Page } from '../listing';
+import { paging, parseSort, type CursorDeps, type Page, type PageQuery } from '../listing';
 import { assertIfMatch, versionOf, type IfMatch } from '../preconditions';
 
 type Deps = { db: Db };
 
 /** Lists categories, optionally matching `q`, in the order `sort` gives (the spec's default: by name). */
 export async function listCategories(
-  deps: Deps,
-  query: PageRequest & { q?: string; sort?: string },
+  deps: Deps & CursorDeps,
+  query: PageQuery & { q?: string; sort?: string },
 ): Promise<Page<CategoryRecord>> {
   const sort = parseSort(query.sort, CATEGORY_SORT_COLUMNS);
-  const { items, total } = await listCategoryRows(deps.db, { q: query.q }, sort, query);
-  return toPage(items, total, query);
+  const filter = { q: query.q };
+  const page = paging(deps.config.cursorKeys, { name: 'categories', sort, filter }, query);
+  return page.toPage(await listCategoryRows(deps.db, filter, sort, page.request));
 }
 
 /** Finds a category or throws CATEGORY_NOT_FOUND. */

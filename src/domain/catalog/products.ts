@@ -1,5 +1,4 @@
 import { isRefused, type Db, type DbOrTx } from '../../data-access/database';
-import type { PageRequest } from '../../data-access/listing';
 import {
   PRODUCT_SORT_COLUMNS,
   deleteProduct as deleteProductRow,
@@ -14,37 +13,37 @@ import {
 } from '../../data-access/products-repository';
 import { AppError } from '../../lib/errors';
 import type { Actor } from '../actor';
-import { parseSort, toPage, type Page } from '../listing';
+import { nothingFound, paging, parseSort, type CursorDeps, type Page, type PageQuery } from '../listing';
 import { assertIfMatch, versionOf, type IfMatch } from '../preconditions';
 
 type Deps = { db: Db };
 
 /** What listProducts accepts besides the page: the filters and the sort. */
-export type ProductQuery = PageRequest & ProductFilter & { sort?: string };
+export type ProductQuery = PageQuery & ProductFilter & { sort?: string };
 
 /**
  * Lists products in SQL. Only superusers see inactive products and filter on `isActive`; for anyone else the list
  * is limited to active products, so asking them for inactive ones yields an empty page.
  */
 export async function listProducts(
-  deps: Deps,
+  deps: Deps & CursorDeps,
   actor: Actor | undefined,
   query: ProductQuery,
 ): Promise<Page<ProductRecord>> {
   assertPriceRange(query.minPriceCents, query.maxPriceCents);
   const sort = parseSort(query.sort, PRODUCT_SORT_COLUMNS);
   const seesInactive = actor?.isSuperuser === true;
-  if (!seesInactive && query.isActive === false) return toPage([], 0, query);
   const filter: ProductFilter = {
     categoryId: query.categoryId,
     minPriceCents: query.minPriceCents,
     maxPriceCents: query.maxPriceCents,
     q: query.q,
     inStock: query.inStock,
-    isActive: seesInactive ? query.isActive : true,
+    isActive: seesInactive ? query.isActive : (query.isActive ?? true),
   };
-  const { items, total } = await listProductRows(deps.db, filter, sort, query);
-  return toPage(items, total, query);
+  const page = paging(deps.config.cursorKeys, { name: 'products', sort, filter }, query);
+  if (!seesInactive && query.isActive === false) return page.toPage(nothingFound());
+  return page.toPage(await listProductRows(deps.db, filter, sort, page.request));
 }
 
 /** Finds a product; an inactive one is PRODUCT_NOT_FOUND to everyone but superusers. */

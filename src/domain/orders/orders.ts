@@ -4,7 +4,6 @@ import {
   claimIdempotencyKey,
   findIdempotencyKey,
 } from '../../data-access/idempotency-keys-repository';
-import type { PageRequest } from '../../data-access/listing';
 import {
   ORDER_SORT_COLUMNS,
   findOrderById,
@@ -25,25 +24,26 @@ import {
 import type { Clock } from '../../lib/clock';
 import { AppError, type FieldIssue } from '../../lib/errors';
 import type { Actor } from '../actor';
-import { parseSort, toPage, type Page } from '../listing';
+import { nothingFound, paging, parseSort, type CursorDeps, type Page, type PageQuery } from '../listing';
 import { requestFingerprint } from './idempotency';
 import { assertTransition, restocksOnEntry } from './status';
 
 type Deps = { db: Db };
 
 /** What listOrders accepts besides the page. */
-export type OrderQuery = PageRequest & { userId?: number; status?: OrderStatus; sort?: string };
+export type OrderQuery = PageQuery & { userId?: number; status?: OrderStatus; sort?: string };
 
 /**
  * Lists orders with their items, newest first by default. A user is limited to their own orders, so a `userId`
  * filter naming someone else yields an empty page; a superuser sees all and may filter on `userId`.
  */
-export async function listOrders(deps: Deps, actor: Actor, query: OrderQuery): Promise<Page<OrderRecord>> {
+export async function listOrders(deps: Deps & CursorDeps, actor: Actor, query: OrderQuery): Promise<Page<OrderRecord>> {
   const sort = parseSort(query.sort, ORDER_SORT_COLUMNS);
-  if (!actor.isSuperuser && query.userId !== undefined && query.userId !== actor.id) return toPage([], 0, query);
-  const userId = actor.isSuperuser ? query.userId : actor.id;
-  const { items, total } = await listOrderRows(deps.db, { userId, status: query.status }, sort, query);
-  return toPage(items, total, query);
+  const othersOnly = !actor.isSuperuser && query.userId !== undefined && query.userId !== actor.id;
+  const filter = { userId: actor.isSuperuser || othersOnly ? query.userId : actor.id, status: query.status };
+  const page = paging(deps.config.cursorKeys, { name: 'orders', sort, filter }, query);
+  if (othersOnly) return page.toPage(nothingFound());
+  return page.toPage(await listOrderRows(deps.db, filter, sort, page.request));
 }
 
 /** Finds an order its owner or a superuser may see; anyone else gets ORDER_NOT_FOUND, as if it did not exist. */

@@ -12,33 +12,32 @@ import {
 } from '../../data-access/posts-repository';
 import { AppError } from '../../lib/errors';
 import type { Actor } from '../actor';
-import type { PageRequest } from '../../data-access/listing';
-import { parseSort, toPage, type Page } from '../listing';
+import { nothingFound, paging, parseSort, type CursorDeps, type Page, type PageQuery } from '../listing';
 import { assertIfMatch, versionOf, type IfMatch } from '../preconditions';
 
 type Deps = { db: Db };
 
 /** What listPosts accepts besides the page. */
-export type PostQuery = PageRequest & { published: boolean; authorId?: number; q?: string; sort?: string };
+export type PostQuery = PageQuery & { published: boolean; authorId?: number; q?: string; sort?: string };
 
 /**
  * Lists published posts, or with `published: false` the drafts the actor may see: a superuser's are all drafts,
  * an author's are their own, an anonymous actor's none (an empty page).
  */
-export async function listPosts(deps: Deps, actor: Actor | undefined, query: PostQuery): Promise<Page<PostRecord>> {
+export async function listPosts(
+  deps: Deps & CursorDeps,
+  actor: Actor | undefined,
+  query: PostQuery,
+): Promise<Page<PostRecord>> {
   const sort = parseSort(query.sort, POST_SORT_COLUMNS);
-  let authorId = query.authorId;
-  if (!query.published && !actor?.isSuperuser) {
-    if (!actor || (authorId !== undefined && authorId !== actor.id)) return toPage([], 0, query);
-    authorId = actor.id;
-  }
-  const { items, total } = await listPostRows(
-    deps.db,
-    { published: query.published, authorId, q: query.q },
-    sort,
-    query,
-  );
-  return toPage(items, total, query);
+  // Drafts: a superuser's are all drafts, an author's their own, an anonymous actor's or someone else's none.
+  const ownDraftsOnly = !query.published && !actor?.isSuperuser;
+  const seesNone = ownDraftsOnly && (!actor || (query.authorId !== undefined && query.authorId !== actor.id));
+  const authorId = ownDraftsOnly && !seesNone ? actor?.id : query.authorId;
+  const filter = { published: query.published, authorId, q: query.q };
+  const page = paging(deps.config.cursorKeys, { name: 'posts', sort, filter }, query);
+  if (seesNone) return page.toPage(nothingFound());
+  return page.toPage(await listPostRows(deps.db, filter, sort, page.request));
 }
 
 /** Finds a post; a draft is POST_NOT_FOUND to anyone but its author and superusers. */

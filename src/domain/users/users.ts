@@ -1,6 +1,5 @@
 import type { Db } from '../../data-access/database';
 import { isRefused } from '../../data-access/database';
-import type { PageRequest } from '../../data-access/listing';
 import { revokeUserRefreshTokens } from '../../data-access/refresh-tokens-repository';
 import {
   USER_SORT_COLUMNS,
@@ -19,7 +18,7 @@ import type { Config } from '../../lib/config';
 import { AppError } from '../../lib/errors';
 import type { Actor } from '../actor';
 import { assertNotLocked, verifyPasswordWithLockout } from '../auth/lockout';
-import { parseSort, toPage, type Page } from '../listing';
+import { paging, parseSort, type CursorDeps, type Page, type PageQuery } from '../listing';
 import { assertNotLastSuperuser } from './last-superuser';
 import { assertPasswordPolicy, hashPassword } from './passwords';
 
@@ -81,13 +80,14 @@ export async function getUser(deps: Pick<UserDeps, 'db'>, actor: Actor, userId: 
 
 /** Lists users for a superuser: filtered, sorted by the sortable fields and paged. */
 export async function listUsers(
-  deps: Pick<UserDeps, 'db'>,
+  deps: Pick<UserDeps, 'db'> & CursorDeps,
   filters: UserFilters,
-  sort: string | undefined,
-  page: PageRequest,
+  sortBy: string | undefined,
+  query: PageQuery,
 ): Promise<Page<UserRecord>> {
-  const { users, total } = await listUserRows(deps.db, filters, parseSort(sort, USER_SORT_COLUMNS), page);
-  return toPage(users, total, page);
+  const sort = parseSort(sortBy, USER_SORT_COLUMNS);
+  const page = paging(deps.config.cursorKeys, { name: 'users', sort, filter: filters }, query);
+  return page.toPage(await listUserRows(deps.db, filters, sort, page.request));
 }
 
 /** Changes the actor's own profile fields; a taken email or username is EMAIL_TAKEN / USERNAME_TAKEN. */

@@ -16,8 +16,9 @@ export function withDefault<T>(value: T | undefined, name: string): T {
   return value;
 }
 
-/** The page window of a list request, with the spec's defaults. */
-export const pageOf = (query: { skip?: number; limit?: number }) => ({
+/** The page of a list request: its window with the spec's defaults, and the cursor it continues from, if any. */
+export const pageOf = (query: { skip?: number; limit?: number; cursor?: string }) => ({
   skip: withDefault(query.skip, 'skip'),
   limit: withDefault(query.limit, 'limit'),
+  cursor: query.cursor,
 });

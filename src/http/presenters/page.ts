@@ -8,5 +8,6 @@ export function presentPage<T, P>(page: Page<T>, present: (item: T) => P) {
     skip: page.skip,
     limit: page.limit,
     has_more: page.hasMore,
+    next_cursor: page.nextCursor,
   };
 }
