@@ -18,6 +18,11 @@ class StartupError extends Error {}
 
 // What a worker that cannot start tells the primary, which then stops them all instead of restarting them.
 type StartupFailed = { startupFailed: string };
+/**
+ * The exit code of a worker that could not start (EX_CONFIG). The primary decides on it, not on the message: the
+ * worker's exit can reach the primary before the message it sent just before exiting.
+ */
+export const STARTUP_FAILED_EXIT_CODE = 78;
 const isStartupFailed = (message: unknown): message is StartupFailed =>
   typeof (message as Partial<StartupFailed> | null)?.startupFailed === 'string';
 
@@ -53,7 +58,7 @@ export async function main(hooks: ProcessHooks = {}): Promise<void> {
     });
     if (config.webConcurrency > 1) {
       await db.destroy();
-      return superviseWorkers(config, logger);
+      return superviseWorkers(config.webConcurrency, logger);
     }
     return serve(config, logger, db, hooks);
   }
@@ -121,9 +126,14 @@ function listen(server: Server, config: Config): Promise<AddressInfo> {
 const CRASH_WINDOW_MS = 10_000;
 const MAX_CRASHES_IN_WINDOW = 5;
 
-function superviseWorkers(config: Config, logger: Logger): void {
+/**
+ * Runs `count` cluster workers: a crashed one is replaced (unless they keep dying), a worker that could not start
+ * stops them all with exit 1, and SIGTERM or SIGINT stops them all with exit 0.
+ */
+export function superviseWorkers(count: number, logger: Logger): void {
   let stopping = false;
   let exitCode = 0;
+  let reason: string | undefined;
   let crashes: number[] = [];
   const fork = () => cluster.fork();
   const stop = (code: number) => {
@@ -132,18 +142,26 @@ function superviseWorkers(config: Config, logger: Logger): void {
     exitCode = code;
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
   };
-  for (let i = 0; i < config.webConcurrency; i++) fork();
+  // A worker leaves cluster.workers once it has both exited and disconnected, in either order; its messages are all
+  // read by then, so the reason a worker gave is known before the primary exits.
+  const exitOnceAllGone = () => {
+    if (!stopping || Object.keys(cluster.workers ?? {}).length > 0) return;
+    if (exitCode !== 0 && reason === undefined) logger.error('a worker could not start: stopping');
+    process.exit(exitCode);
+  };
+  for (let i = 0; i < count; i++) fork();
   cluster.on('message', (_worker, message: unknown) => {
-    if (!isStartupFailed(message) || stopping) return;
+    if (!isStartupFailed(message)) return;
     // Every worker would fail the same way: say it once and stop, rather than restart them in a loop.
-    console.error(message.startupFailed);
+    if (reason === undefined) console.error((reason = message.startupFailed));
     stop(1);
   });
+  cluster.on('disconnect', exitOnceAllGone);
   cluster.on('exit', (worker, code, signal) => {
+    if (code === STARTUP_FAILED_EXIT_CODE) stop(1);
     if (stopping) {
       if (code !== 0 && code !== null) exitCode = 1;
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(exitCode);
-      return;
+      return exitOnceAllGone();
     }
     const now = Date.now();
     crashes = [...crashes.filter((at) => now - at < CRASH_WINDOW_MS), now];
@@ -157,17 +175,17 @@ function superviseWorkers(config: Config, logger: Logger): void {
   });
   for (const signal of SIGNALS) {
     process.on(signal, () => {
-      if (!stopping) logger.info(`${signal} received: stopping ${config.webConcurrency} workers`);
+      if (!stopping) logger.info(`${signal} received: stopping ${count} workers`);
       stop(0);
     });
   }
-  logger.info(`primary ${process.pid} started ${config.webConcurrency} workers`);
+  logger.info(`primary ${process.pid} started ${count} workers`);
 }
 
 /** Reports why the process could not start (one line when the operator can fix it from that) and exits 1. */
 export function exitOnStartupError(err: unknown): void {
   if (err instanceof StartupError && cluster.isWorker && process.send) {
-    process.send({ startupFailed: err.message } satisfies StartupFailed, () => process.exit(1));
+    process.send({ startupFailed: err.message } satisfies StartupFailed, () => process.exit(STARTUP_FAILED_EXIT_CODE));
     return;
   }
   console.error(

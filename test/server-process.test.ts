@@ -8,6 +8,7 @@ import {
   createScratchDatabase,
   freePort,
   request,
+  startProcess,
   startServer,
   waitForOutput,
   waitForPort,
@@ -253,6 +254,22 @@ describe('the server process', () => {
       await database.drop();
     }
   });
+
+  test.each(['silent', 'message'])(
+    'when both workers exit with the start-up failure code (%s), then the primary exits 1 at once, says why once and starts no replacement',
+    async (failure) => {
+      const primary = startProcess('test/support/supervised-workers.ts', { WORKER_FAILURE: failure });
+      try {
+        expect(await primary.exited).toBe(1);
+        expect(primary.output()).not.toContain('worker died');
+        expect(primary.output()).toContain('started 2 workers');
+        if (failure === 'message') expectOneLineFailure(primary.output(), 'PORT 1 is already in use');
+        else expect(primary.output()).toContain('a worker could not start: stopping');
+      } finally {
+        primary.child.kill('SIGKILL');
+      }
+    },
+  );
 
   const badDatabases: [string, () => Promise<string>, RegExp][] = [
     [
