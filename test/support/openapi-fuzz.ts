@@ -176,16 +176,29 @@ const TRICKY = fc.constantFrom(
   ';',
   '\u2028',
 );
+// Building a string arbitrary parses its pattern and sizes its slices, which cost more than drawing a value from it:
+// each shape is built once and shared by every request that needs it.
+const built = new Map<string, fc.Arbitrary<string>>();
+const once = (key: string, build: () => fc.Arbitrary<string>): fc.Arbitrary<string> => {
+  let arb = built.get(key);
+  if (!arb) built.set(key, (arb = build()));
+  return arb;
+};
+
 const textArb = (minLength: number, maxLength: number) =>
-  fc.oneof(
-    { weight: 4, arbitrary: fc.string({ unit: 'grapheme-ascii', minLength, maxLength }) },
-    { weight: 1, arbitrary: fc.string({ unit: 'binary', minLength, maxLength }) },
-    { weight: 1, arbitrary: fc.string({ unit: TRICKY, minLength, maxLength }) },
+  once(`text ${minLength} ${maxLength}`, () =>
+    fc.oneof(
+      { weight: 4, arbitrary: fc.string({ unit: 'grapheme-ascii', minLength, maxLength }) },
+      { weight: 1, arbitrary: fc.string({ unit: 'binary', minLength, maxLength }) },
+      { weight: 1, arbitrary: fc.string({ unit: TRICKY, minLength, maxLength }) },
+    ),
   );
 
 // Header values must be visible ASCII with no surrounding blanks, or the client refuses to send them.
 const headerTextArb = (minLength: number, maxLength: number) =>
-  fc.stringMatching(/^[!-~]([ !-~]*[!-~])?$/).filter((s) => s.length >= minLength && s.length <= maxLength);
+  once(`header ${minLength} ${maxLength}`, () =>
+    fc.stringMatching(/^[!-~]([ !-~]*[!-~])?$/).filter((s) => s.length >= minLength && s.length <= maxLength),
+  );
 
 function stringArb(s: Schema, opts: GenOptions & { header?: boolean }): fc.Arbitrary<string> {
   const min = s.minLength ?? 0;
@@ -193,7 +206,10 @@ function stringArb(s: Schema, opts: GenOptions & { header?: boolean }): fc.Arbit
   const fits = (v: string) => [...v].length >= min && [...v].length <= max;
   if (s.format === 'email') return emailArb.filter(fits);
   if (s.format === 'date-time') return dateTimeArb;
-  if (s.pattern) return fc.stringMatching(new RegExp(s.pattern)).filter(fits);
+  if (s.pattern) {
+    const pattern = s.pattern;
+    return once(`pattern ${min} ${max} ${pattern}`, () => fc.stringMatching(new RegExp(pattern)).filter(fits));
+  }
   if (opts.header) return headerTextArb(Math.max(min, 1), Math.min(max, min + 40));
   return textArb(min, Math.min(max, min + 40)).filter(fits);
 }
@@ -549,11 +565,10 @@ export function validRequestArb(op: FuzzOperation, opts: GenOptions = {}): fc.Ar
       requiredKeys: params.filter((p) => p.required).map((p) => p.name),
     }) as fc.Arbitrary<Record<string, string>>;
   const body = op.body
-    ? fc.constantFrom(...op.body.media).chain((media) =>
-        valueArb(media.schema, opts).map((value) => ({
-          contentType: media.type,
-          value,
-        })),
+    ? fc.oneof(
+        ...op.body.media.map((media) =>
+          valueArb(media.schema, opts).map((value) => ({ contentType: media.type, value })),
+        ),
       )
     : fc.constant(undefined);
   // One body in four is compressed: a valid compressed body must be answered exactly like the plain one.
