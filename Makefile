@@ -32,7 +32,7 @@ lint: install ## ESLint and Prettier
 	npx prettier --check .
 
 # Redocly lints the sources, so a problem is reported in the file to edit; Spectral and check-spec read the bundle.
-lint-spec: install ## Lint the spec: Redocly and the OWASP API Security rules (zero warnings); examples match schemas
+lint-spec: generate ## Lint the spec: Redocly and the OWASP API Security rules (zero warnings); examples match schemas
 	@out=$$(npx redocly lint --config openapi/redocly.yaml --max-problems 50 openapi/openapi.yaml 2>&1); status=$$?; \
 	  echo "$$out"; if [ $$status -ne 0 ] || grep -q 'You have [0-9]* warning' <<< "$$out"; then exit 1; fi
 	npx spectral lint --ruleset openapi/.spectral.yaml --fail-severity=warn openapi/generated/openapi.yaml
@@ -41,11 +41,11 @@ lint-spec: install ## Lint the spec: Redocly and the OWASP API Security rules (z
 typecheck: install ## TypeScript, strict
 	npx tsc --noEmit
 
-check: install ## Everything static: types, lint, spec lint, generated files fresh, handlers match operations (each step timed)
+check: install ## Everything static: types, lint, generated files fresh, spec lint, handlers match operations (each step timed)
 	@scripts/ci/timed.sh typecheck $(MAKE) --no-print-directory typecheck
 	@scripts/ci/timed.sh lint $(MAKE) --no-print-directory lint
-	@scripts/ci/timed.sh lint-spec $(MAKE) --no-print-directory lint-spec
 	@scripts/ci/timed.sh "generated files fresh" npm run --silent generate -- --check
+	@scripts/ci/timed.sh lint-spec $(MAKE) --no-print-directory lint-spec
 	@scripts/ci/timed.sh "handlers match operations" npx tsx scripts/check-handlers.ts
 
 spec-diff: install ## Classify spec changes since BASE (git ref, default HEAD), both bundled; breaking ones fail unless the major rose
@@ -54,10 +54,10 @@ spec-diff: install ## Classify spec changes since BASE (git ref, default HEAD), 
 test: install ## Run the whole suite (TEST_DATABASE_URL when set, else embedded PGlite) with coverage
 	CONTRACT_COVERAGE=$(or $(CONTRACT_COVERAGE),enforce) npx jest --coverage $(JEST_ARGS)
 
-sdk: install ## Generate a standalone TypeScript client package into build/sdk (@hey-api/openapi-ts)
+sdk: generate ## Generate a standalone TypeScript client package into build/sdk (@hey-api/openapi-ts)
 	npx tsx scripts/sdk.ts --out build/sdk
 
-mock: install ## Serve the spec's examples (the bundle) with Prism on MOCK_PORT (default 4010)
+mock: generate ## Serve the spec's examples (the bundle) with Prism on MOCK_PORT (default 4010)
 	npx prism mock openapi/generated/openapi.yaml --host $(or $(MOCK_HOST),127.0.0.1) --port $(or $(MOCK_PORT),4010)
 
 build: $(BUILD_STAMP) ## Compile to dist/: nothing when no source changed, else only what changed (incremental tsc)
