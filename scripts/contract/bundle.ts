@@ -9,8 +9,8 @@ export const BUNDLE_HEADER =
 
 /**
  * Bundles a spec split over files joined by relative `$ref`s (or a spec in one file) into one YAML document with
- * Redocly, headed by BUNDLE_HEADER: every referenced file becomes a `#/components/...` entry named after the file,
- * or after the key the root file lists it under, and two files that would get the same name are an error.
+ * Redocly, headed by BUNDLE_HEADER: path files are inlined, and each component file becomes one `#/components/...`
+ * entry, named by the key the root file lists it under (else after the file; two files with one name are an error).
  */
 export function bundleSpec(rootFile: string): string {
   const file = path.resolve(rootFile);
