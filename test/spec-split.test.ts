@@ -12,8 +12,8 @@ import { login } from './support/identity';
 import { startTestApp, type TestApp } from './support/test-app';
 
 // The spec is split over files under openapi/, joined by relative $refs; `make generate` bundles them into one
-// document, and the server, the validator and the tools read only that. A validator that resolved the files itself
-// could skip the body of an operation whose schema file another operation shares (express-openapi-validator #906).
+// document, and the server, the validator and the tools read only that. express-openapi-validator resolving the
+// files itself is reported to skip the body of an operation whose schema file another one shares (its issue #906).
 const ROOT = path.resolve(__dirname, '..');
 const OPENAPI = path.join(ROOT, 'openapi');
 
