@@ -19,11 +19,11 @@ export function readNotImplemented(file: string): Map<string, string> {
 }
 
 /** Compares the spec's operations with the handler map and the not-implemented list; returns one line per problem. */
-export function handlerProblems(paths: ContractPaths, notImplementedFile: string): string[] {
+export function handlerProblems(paths: ContractPaths): string[] {
   const operations = specOperations(paths.spec);
   const map = readHandlerMap(loadHandlersProject(paths), paths);
-  const listed = readNotImplemented(notImplementedFile);
-  const list = path.relative(process.cwd(), notImplementedFile);
+  const listed = readNotImplemented(paths.notImplemented);
+  const list = path.relative(process.cwd(), paths.notImplemented);
   const known = new Set(operations.map((op) => op.operationId));
   const problems: string[] = [];
   for (const op of operations) {
@@ -50,13 +50,12 @@ export function handlerProblems(paths: ContractPaths, notImplementedFile: string
 
 function main(): void {
   const paths = contractPaths(process.argv.slice(2));
-  const notImplementedFile = path.join(path.dirname(paths.spec), 'not-implemented.yaml');
-  const problems = handlerProblems(paths, notImplementedFile);
+  const problems = handlerProblems(paths);
   if (problems.length) {
     for (const problem of problems) console.error(problem);
     process.exit(1);
   }
-  const listed = readNotImplemented(notImplementedFile).size;
+  const listed = readNotImplemented(paths.notImplemented).size;
   console.log(`every operation has a handler and every handler an operation (${listed} listed as not implemented)`);
 }
 

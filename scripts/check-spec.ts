@@ -3,7 +3,7 @@ import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import YAML from 'yaml';
-import type { OpenApiDocument } from '../src/http/binding/spec';
+import { BUNDLED_SPEC, type OpenApiDocument } from '../src/http/binding/spec';
 import { PIPELINE_HEADERS } from '../src/http/binding/operations';
 import { undeclaredErrors } from './contract/declared-errors';
 
@@ -155,7 +155,7 @@ function optionalHeaderComponents(doc: Json): string[] {
 }
 
 function main(): void {
-  const file = path.resolve(process.argv[2] ?? 'openapi/openapi.yaml');
+  const file = path.resolve(process.argv[2] ?? BUNDLED_SPEC);
   const doc = YAML.parse(fs.readFileSync(file, 'utf8')) as Json;
   const { problems, examples } = specProblems(doc);
   problems.push(...undeclaredErrors(doc as unknown as OpenApiDocument).map((problem) => `: ${problem}`));

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import { BUNDLED_SPEC } from '../src/http/binding/spec';
 
 const ROOT = path.resolve(__dirname, '..');
 const bin = (name: string) => path.join(ROOT, 'node_modules', '.bin', name);
@@ -58,7 +59,7 @@ function main(): void {
     return index >= 0 ? (args[index + 1] ?? fallback) : fallback;
   };
   const outDir = path.resolve(option('--out', 'build/sdk'));
-  buildSdk(path.resolve(option('--spec', 'openapi/openapi.yaml')), outDir);
+  buildSdk(path.resolve(option('--spec', BUNDLED_SPEC)), outDir);
   console.log(
     `client package written to ${path.relative(process.cwd(), outDir)} (import from its folder, or npm pack it)`,
   );

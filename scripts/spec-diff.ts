@@ -1,8 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { apiCompare, type Diff } from 'api-smart-diff';
 import YAML from 'yaml';
+import { bundleSpec } from './contract/bundle';
 
 type Doc = Record<string, unknown> & { info?: { version?: string } };
 
@@ -206,13 +209,37 @@ export function formatSpecDiff(result: SpecDiff, label: string): string {
   return lines.join('\n');
 }
 
+const ROOT_SPEC = path.join('openapi', 'openapi.yaml');
+
+/**
+ * The bundle of a revision's spec: its `openapi/` folder, extracted to a temporary directory and bundled from
+ * `openapi/openapi.yaml`, whether that file holds the whole spec (as before the split) or references others.
+ * Undefined when the revision has no spec.
+ */
+export function bundleAtRevision(revision: string): string | undefined {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spec-diff-'));
+  try {
+    try {
+      execFileSync('git', ['cat-file', '-e', `${revision}:./${ROOT_SPEC}`], { stdio: 'pipe' });
+    } catch {
+      return undefined;
+    }
+    const archive = execFileSync('git', ['archive', '--format=tar', revision, 'openapi'], {
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    execFileSync('tar', ['-x', '-C', dir], { input: archive });
+    return bundleSpec(path.join(dir, ROOT_SPEC));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function main(): void {
   const args = process.argv.slice(2);
-  const specFile = 'openapi/openapi.yaml';
   const baseFileIndex = args.indexOf('--base-file');
   const base = baseFileIndex >= 0 ? undefined : (args[0] ?? 'HEAD');
   let beforeText: string;
-  if (base === undefined) beforeText = fs.readFileSync(args[baseFileIndex + 1] ?? '', 'utf8');
+  if (base === undefined) beforeText = bundleSpec(args[baseFileIndex + 1] ?? '');
   else {
     try {
       execFileSync('git', ['rev-parse', '--verify', '--quiet', `${base}^{commit}`], { stdio: 'pipe' });
@@ -220,14 +247,15 @@ function main(): void {
       console.error(`not a commit: ${base}`);
       process.exit(2);
     }
-    try {
-      beforeText = execFileSync('git', ['show', `${base}:./${specFile}`], { encoding: 'utf8', stdio: 'pipe' });
-    } catch {
-      console.log(`${specFile} does not exist at ${base}: nothing to compare`);
+    const bundled = bundleAtRevision(base);
+    if (bundled === undefined) {
+      console.log(`${ROOT_SPEC} does not exist at ${base}: nothing to compare`);
       return;
     }
+    beforeText = bundled;
   }
-  const result = compareSpecs(YAML.parse(beforeText) as Doc, YAML.parse(fs.readFileSync(specFile, 'utf8')) as Doc);
+  // The working tree's sources, bundled now: an edit is compared even before `make generate` has run.
+  const result = compareSpecs(YAML.parse(beforeText) as Doc, YAML.parse(bundleSpec(ROOT_SPEC)) as Doc);
   console.log(formatSpecDiff(result, base ? `since ${base}` : 'since the base file'));
   if (!result.ok) process.exit(1);
 }

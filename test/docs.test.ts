@@ -20,6 +20,14 @@ describe('documentation routes', () => {
     expect(res.body.paths['/health'].get.operationId).toBe('getHealth');
   });
 
+  test('when /openapi.json is fetched, then it is the bundle of the split spec: every $ref points inside it', async () => {
+    const res = await t.request.get('/openapi.json');
+    const refs = [...JSON.stringify(res.body).matchAll(/"\$ref":"([^"]*)"/g)].map((m) => m[1]);
+    expect(refs.length).toBeGreaterThan(100);
+    expect(refs.filter((ref) => !ref?.startsWith('#/components/'))).toEqual([]);
+    expect(Object.keys(res.body.components.schemas)).toContain('RefreshRequest');
+  });
+
   test('when a deprecated operation is in the served spec, then its description gives its dates', async () => {
     const res = await t.request.get('/openapi.json');
     const put = res.body.paths['/api/v1/products/{product_id}'].put;

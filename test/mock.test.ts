@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { loadSpec } from '../src/http/binding/spec';
+import { BUNDLED_SPEC, loadSpec } from '../src/http/binding/spec';
 
-// `make mock` serves the spec's examples with Prism; this starts the same command on a free port.
+// `make mock` serves the examples of the bundled spec with Prism; this starts the same command on a free port.
 const ROOT = path.resolve(__dirname, '..');
 let prism: ChildProcess;
 let baseUrl: string;
@@ -27,7 +27,7 @@ beforeAll(async () => {
   baseUrl = `http://127.0.0.1:${port}`;
   prism = spawn(
     path.join(ROOT, 'node_modules/.bin/prism'),
-    ['mock', 'openapi/openapi.yaml', '--host', '127.0.0.1', '--port', String(port)],
+    ['mock', BUNDLED_SPEC, '--host', '127.0.0.1', '--port', String(port)],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';

@@ -3,10 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildSdk } from '../scripts/sdk';
+import { BUNDLED_SPEC } from '../src/http/binding/spec';
 import { buildUser } from './support/factories';
 import { startTestApp, type TestApp } from './support/test-app';
 
-// A client team's view: generate the package from openapi.yaml alone (as `make sdk` does), depend on it from a
+// A client team's view: generate the package from the bundled spec alone (as `make sdk` does), depend on it from a
 // separate project, type-check a small program against it and run that program against the real server.
 const ROOT = path.resolve(__dirname, '..');
 const PACKAGE = 'contract-first-api-client';
@@ -37,7 +38,7 @@ console.log(JSON.stringify(await whoAmI(baseUrl, username, password)));
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sdk-'));
-  buildSdk(path.join(ROOT, 'openapi/openapi.yaml'), path.join(dir, 'sdk'));
+  buildSdk(path.join(ROOT, BUNDLED_SPEC), path.join(dir, 'sdk'));
   const app = path.join(dir, 'app');
   fs.mkdirSync(path.join(app, 'node_modules'), { recursive: true });
   fs.symlinkSync(path.join(dir, 'sdk'), path.join(app, 'node_modules', PACKAGE));

@@ -281,29 +281,39 @@ describe('removing what was deprecated with a sunset date', () => {
   });
 });
 
+type Run = { code: number; output: string };
+const specDiff = (repo: string, ...args: string[]) =>
+  new Promise<Run>((resolve) => {
+    execFile(
+      path.join(ROOT, 'node_modules/.bin/tsx'),
+      [path.join(ROOT, 'scripts/spec-diff.ts'), ...args],
+      { cwd: repo },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, output: stdout + stderr }),
+    );
+  });
+
+/** A git repository in a temporary directory whose first commit holds `base()` as `openapi/openapi.yaml`. */
+function repoWithBase(): { repo: string; specFile: string; git: (...args: string[]) => Buffer } {
+  const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'spec-diff-'));
+  const specFile = path.join(repo, 'openapi/openapi.yaml');
+  fs.mkdirSync(path.dirname(specFile));
+  fs.writeFileSync(specFile, YAML.stringify(base()));
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, stdio: 'pipe' });
+  git('init', '-q');
+  git('add', '.');
+  git('-c', 'user.name=test', '-c', 'user.email=test@example.com', 'commit', '-qm', 'spec');
+  return { repo, specFile, git };
+}
+
 describe('make spec-diff', () => {
   test('when the working copy removes an operation committed at BASE, then it prints the change and exits non-zero', async () => {
-    const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'spec-diff-'));
+    const { repo, specFile } = repoWithBase();
     try {
-      const specFile = path.join(repo, 'openapi/openapi.yaml');
-      fs.mkdirSync(path.dirname(specFile));
-      fs.writeFileSync(specFile, YAML.stringify(base()));
-      const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, stdio: 'pipe' });
-      git('init', '-q');
-      git('add', '.');
-      git('-c', 'user.name=test', '-c', 'user.email=test@example.com', 'commit', '-qm', 'spec');
       const doc = base();
       delete (doc.paths as Record<string, unknown>)['/orders/{order_id}'];
       fs.writeFileSync(specFile, YAML.stringify(doc));
 
-      const result = await new Promise<{ code: number; output: string }>((resolve) => {
-        execFile(
-          path.join(ROOT, 'node_modules/.bin/tsx'),
-          [path.join(ROOT, 'scripts/spec-diff.ts'), 'HEAD'],
-          { cwd: repo },
-          (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, output: stdout + stderr }),
-        );
-      });
+      const result = await specDiff(repo, 'HEAD');
       expect(result.code).toBe(1);
       expect(result.output).toContain('breaking (1):');
       expect(result.output).toContain('[Removed] operation DELETE /orders/{order_id}');
@@ -312,4 +322,39 @@ describe('make spec-diff', () => {
       fs.rmSync(repo, { recursive: true, force: true });
     }
   }, 30_000);
+
+  test('when BASE holds the spec in one file and the working copy splits it, then both are bundled and compared', async () => {
+    const { repo, specFile, git } = repoWithBase();
+    try {
+      const single = path.join(repo, 'single.yaml');
+      fs.renameSync(specFile, single);
+      // Without jest's NODE_ENV=test, under which Redocly prints the files instead of writing them.
+      const env = { ...process.env };
+      delete env.NODE_ENV;
+      execFileSync(path.join(ROOT, 'node_modules/.bin/redocly'), ['split', single, '--outDir', 'openapi'], {
+        cwd: repo,
+        env,
+        stdio: 'pipe',
+      });
+      expect(fs.readFileSync(specFile, 'utf8')).toContain('$ref: paths/orders.yaml');
+
+      const same = await specDiff(repo, 'HEAD');
+      expect(same).toMatchObject({ code: 0, output: expect.stringContaining('no changes') });
+      const baseFile = await specDiff(repo, '--base-file', single);
+      expect(baseFile).toMatchObject({ code: 0, output: expect.stringContaining('no changes') });
+
+      // The split is committed, then a split schema file narrows an enum: compared with the single-file revision.
+      git('add', '-A', 'openapi');
+      git('-c', 'user.name=test', '-c', 'user.email=test@example.com', 'commit', '-qm', 'split');
+      const status = path.join(repo, 'openapi/components/schemas/Status.yaml');
+      fs.writeFileSync(status, fs.readFileSync(status, 'utf8').replace(/\s*- cancelled/, ''));
+      const narrowed = await specDiff(repo, 'HEAD~1');
+      expect(narrowed.code).toBe(1);
+      expect(narrowed.output).toContain('since HEAD~1');
+      expect(narrowed.output).toMatch(/breaking \(\d+\):/);
+      expect(narrowed.output).toContain('POST /orders');
+    } finally {
+      fs.rmSync(repo, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -6,7 +6,7 @@ import YAML from 'yaml';
 import { migratedDataDir } from './support/pglite-template';
 
 // The scaffolder and the handler check run as `make stubs` and `make check` do, on a copy of the project in a
-// temporary directory whose spec gained an operation with a new tag.
+// temporary directory whose spec gained an operation with a new tag; they read the bundle that `make generate` writes.
 const ROOT = path.resolve(__dirname, '..');
 const bin = (name: string) => path.join(ROOT, 'node_modules', '.bin', name);
 let dir: string;
@@ -23,16 +23,22 @@ const run = (command: string, args: string[]) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
     );
   });
-const paths = () => ['--spec', `${dir}/openapi/openapi.yaml`, '--handlers-dir', `${dir}/src/http/handlers`];
+const paths = () => [
+  ...['--spec', `${dir}/openapi/generated/openapi.yaml`, '--not-implemented', `${dir}/openapi/not-implemented.yaml`],
+  ...['--handlers-dir', `${dir}/src/http/handlers`],
+];
 const stubs = () => run(bin('tsx'), [path.join(ROOT, 'scripts/stubs.ts'), ...paths()]);
 const checkHandlers = () => run(bin('tsx'), [path.join(ROOT, 'scripts/check-handlers.ts'), ...paths()]);
 const snapshot = (folder: string) =>
   Object.fromEntries(fs.readdirSync(folder).map((f) => [f, fs.readFileSync(path.join(folder, f), 'utf8')]));
-const editSpec = (edit: (doc: YAML.Document) => void) => {
+// Edits the root file of the copy's spec, then bundles it as `make generate` does.
+const editSpec = async (edit: (doc: YAML.Document) => void) => {
   const file = path.join(dir, 'openapi/openapi.yaml');
   const doc = YAML.parseDocument(fs.readFileSync(file, 'utf8'));
   edit(doc);
   fs.writeFileSync(file, doc.toString());
+  const generated = await run('npm', ['run', '--silent', 'generate']);
+  expect(generated).toMatchObject({ code: 0 });
 };
 
 const widgets = {
@@ -86,16 +92,15 @@ async function serveAndGet(urlPath: string): Promise<{ status: number; body: unk
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stubs-'));
-  for (const entry of ['src', 'db', 'openapi', 'test/support', 'tsconfig.json', 'package.json']) {
+  const generator = ['scripts/generate.ts', 'scripts/contract'];
+  for (const entry of ['src', 'db', 'openapi', ...generator, 'test/support', 'tsconfig.json', 'package.json']) {
     fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
   }
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-  editSpec((doc) => {
+  await editSpec((doc) => {
     doc.addIn(['tags'], doc.createNode({ name: 'widgets', description: 'Widgets, added by the test.' }));
     doc.setIn(['paths', '/api/v1/widgets'], doc.createNode(widgets));
   });
-  const generated = await run('npm', ['run', '--silent', 'generate']);
-  expect(generated.code).toBe(0);
 });
 
 afterAll(() => {
@@ -147,7 +152,7 @@ describe('the handler check of make check', () => {
   });
 
   test('when the spec drops an operation that has a handler, then the check names the orphan handler', async () => {
-    editSpec((doc) => doc.deleteIn(['paths', '/api/v1/widgets']));
+    await editSpec((doc) => doc.deleteIn(['paths', '/api/v1/widgets']));
     const orphan = await checkHandlers();
     expect(orphan.code).toBe(1);
     expect(orphan.output).toContain('handler without an operation: listWidgets in');

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Node, Project, ts, type ObjectLiteralExpression } from 'ts-morph';
-import { listOperations, loadSpec, type SpecOperation } from '../../src/http/binding/spec';
+import { BUNDLED_SPEC, listOperations, loadSpec, type SpecOperation } from '../../src/http/binding/spec';
 
 /** One key of the handler map as the compiler sees it. */
 export type HandlerEntry = {
@@ -12,10 +12,16 @@ export type HandlerEntry = {
   literal: ObjectLiteralExpression | undefined;
 };
 
-/** The paths the contract scripts work on; every one can be pointed at a copy of the project. */
-export type ContractPaths = { spec: string; handlersDir: string; tsconfig: string };
+/**
+ * The paths the contract scripts work on; every one can be pointed at a copy of the project. `spec` is the bundled
+ * spec that `make generate` writes, `notImplemented` the list of operations deliberately left unimplemented.
+ */
+export type ContractPaths = { spec: string; notImplemented: string; handlersDir: string; tsconfig: string };
 
-/** Reads `--spec`, `--handlers-dir` and `--tsconfig` from the arguments, defaulting to this project's files. */
+/**
+ * Reads `--spec`, `--not-implemented`, `--handlers-dir` and `--tsconfig` from the arguments, defaulting to this
+ * project's files.
+ */
 export function contractPaths(argv: string[], root = process.cwd()): ContractPaths {
   const value = (flag: string) => {
     const index = argv.indexOf(flag);
@@ -25,7 +31,8 @@ export function contractPaths(argv: string[], root = process.cwd()): ContractPat
   const tsconfig = value('--tsconfig') ?? ts.findConfigFile(handlersDir, (file) => fs.existsSync(file));
   if (!tsconfig) throw new Error(`no tsconfig.json above ${handlersDir}`);
   return {
-    spec: path.resolve(root, value('--spec') ?? 'openapi/openapi.yaml'),
+    spec: path.resolve(root, value('--spec') ?? BUNDLED_SPEC),
+    notImplemented: path.resolve(root, value('--not-implemented') ?? 'openapi/not-implemented.yaml'),
     handlersDir,
     tsconfig: path.resolve(root, tsconfig),
   };

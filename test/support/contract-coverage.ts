@@ -3,11 +3,12 @@ import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { listOperations, loadSpec, SPEC_PATH } from '../../src/http/binding/spec';
+import { listOperations, loadSpec } from '../../src/http/binding/spec';
 
 const DIR_VARIABLE = 'CONTRACT_COVERAGE_DIR';
-const ALLOWLIST = path.join(path.dirname(SPEC_PATH), 'coverage-allowlist.yaml');
-const NOT_IMPLEMENTED = path.join(path.dirname(SPEC_PATH), 'not-implemented.yaml');
+const OPENAPI_DIR = path.resolve(__dirname, '..', '..', 'openapi');
+const ALLOWLIST = path.join(OPENAPI_DIR, 'coverage-allowlist.yaml');
+const NOT_IMPLEMENTED = path.join(OPENAPI_DIR, 'not-implemented.yaml');
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
 /** Gives this jest run its own directory for the pairs its workers record (called from the global setup). */

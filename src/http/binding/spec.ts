@@ -3,16 +3,27 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { lifecycleOf, type Lifecycle } from './lifecycle';
 
+/**
+ * The spec everything reads: the single document that `make generate` bundles from `openapi/openapi.yaml` and the
+ * files it references, committed like the generated types, so the server needs no bundler.
+ */
+export const BUNDLED_SPEC = path.join('openapi', 'generated', 'openapi.yaml');
+
 // Found by walking up so the same code works from `src/` and from the compiled `dist/src/`.
 function findSpec(from: string): string {
   for (let dir = from; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, 'openapi', 'openapi.yaml');
+    const candidate = path.join(dir, BUNDLED_SPEC);
     if (fs.existsSync(candidate)) return candidate;
-    if (path.dirname(dir) === dir) throw new Error(`openapi/openapi.yaml not found above ${from}`);
+    if (path.dirname(dir) === dir) throw new Error(`${BUNDLED_SPEC} not found above ${from}: run make generate`);
   }
 }
 
-export const SPEC_PATH = findSpec(__dirname);
+let found: string | undefined;
+
+/** The absolute path of the bundled spec, found on first use: `make generate` writes it, so it may not exist yet. */
+export function specPath(): string {
+  return (found ??= findSpec(__dirname));
+}
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 export type HttpMethod = (typeof METHODS)[number];
@@ -68,8 +79,8 @@ export type OpenApiDocument = {
   [key: string]: unknown;
 };
 
-/** Reads and parses the spec file. */
-export function loadSpec(file = SPEC_PATH): OpenApiDocument {
+/** Reads and parses the bundled spec (or another single-file spec). */
+export function loadSpec(file = specPath()): OpenApiDocument {
   return YAML.parse(fs.readFileSync(file, 'utf8')) as OpenApiDocument;
 }
 
