@@ -79,9 +79,15 @@ export type OpenApiDocument = {
   [key: string]: unknown;
 };
 
-/** Reads and parses the bundled spec (or another single-file spec). */
+// Parsed once per file and content: YAML parsing costs ~100 ms, and tests build many apps in one process.
+const parsed = new Map<string, { text: string; doc: OpenApiDocument }>();
+
+/** Reads and parses the bundled spec (or another single-file spec); each call gets its own copy to change. */
 export function loadSpec(file = specPath()): OpenApiDocument {
-  return YAML.parse(fs.readFileSync(file, 'utf8')) as OpenApiDocument;
+  const text = fs.readFileSync(file, 'utf8');
+  let entry = parsed.get(file);
+  if (entry?.text !== text) parsed.set(file, (entry = { text, doc: YAML.parse(text) as OpenApiDocument }));
+  return structuredClone(entry.doc);
 }
 
 function accessOf(op: RawOperation, globalSecurity: Record<string, string[]>[] | undefined, where: string): Access {
