@@ -136,7 +136,7 @@ export function noticesFor(lifecycle: Lifecycle, url: string, headers: Record<st
 }
 
 /** Of several notices, the one a client must act on first: the earliest sunset, else the earliest deprecation. */
-export function mostUrgent(notices: Notice[]): Notice | undefined {
+export function mostUrgent(notices: readonly Notice[]): Notice | undefined {
   let best: Notice | undefined;
   for (const notice of notices) {
     if (!best) best = notice;
@@ -147,7 +147,7 @@ export function mostUrgent(notices: Notice[]): Notice | undefined {
 }
 
 /** Counts calls to deprecated shapes and logs each caller once per day and shape, so owners know whom to tell. */
-export type DeprecationRecorder = (operationId: string, notices: Notice[], userId: number | undefined) => void;
+export type DeprecationRecorder = (operationId: string, notices: readonly Notice[], userId: number | undefined) => void;
 
 const DAY_MS = 24 * 3600 * 1000;
 

@@ -35,8 +35,9 @@ export type HandlerRequest<K extends OperationId> = {
  * The response headers the pipeline and its middleware set themselves wherever the spec declares them, never a
  * handler: `X-Request-Id` (pipeline.ts, on every response), the rate limiter's `RateLimit` and `RateLimit-Policy`
  * (rate-limit.ts), CORS's `Access-Control-Allow-Origin` (hardening.ts) and a deprecation's `Deprecation`, `Sunset`
- * and `Link` (pipeline.ts, from the spec's lifecycle marks). A handler neither has to nor may return them. Each is a header component of the spec, so a name
- * the spec does not have fails `tsc`; `scripts/check-spec.ts` lets only these components be other than required.
+ * and `Link` (pipeline.ts, from the spec's lifecycle marks). A handler neither has to nor may return them. Each is
+ * a header component of the spec, so a name the spec does not have fails `tsc`; `scripts/check-spec.ts` lets only
+ * these components be other than required.
  */
 export const PIPELINE_HEADERS = [
   'X-Request-Id',

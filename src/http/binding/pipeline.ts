@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import type { OpenAPIV3 } from 'express-openapi-validator/dist/framework/types';
-import type { Clock } from '../../lib/clock';
+import { systemClock, type Clock } from '../../lib/clock';
 import { AppError } from '../../lib/errors';
 import { RequestError, type ErrorDetail } from '../errors/request-error';
 import { bodyError } from '../errors/error-handler';
@@ -87,7 +87,7 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
   const operations = listOperations(options.spec).map((op) => compileOperation(op, options));
   const table = new RouteTable(operations);
   const { logger, metrics, staticHeaders = [], requestTimeoutMs } = options;
-  const clock = options.clock ?? { now: () => new Date() };
+  const clock = options.clock ?? systemClock;
   const shared: Shared = {
     authenticate: options.authenticate,
     clock,
@@ -180,6 +180,8 @@ export function createPipeline(options: PipelineOptions): RequestHandler {
   };
 }
 
+const NO_NOTICES: readonly Notice[] = [];
+
 async function run(
   shared: Shared,
   op: CompiledOperation,
@@ -190,9 +192,9 @@ async function run(
   next: NextFunction,
 ): Promise<void> {
   // Deprecated shapes the request uses, found only for operations that have any: the rest pay nothing for them.
-  const notices = op.lifecycle ? noticesFor(op.lifecycle, req.url, req.headers) : undefined;
-  const notice = notices && mostUrgent(notices);
-  if (notice && shared.enforceSunset) refuseSunset(op, notices as Notice[], shared.clock.now(), res);
+  const notices = op.lifecycle ? noticesFor(op.lifecycle, req.url, req.headers) : NO_NOTICES;
+  const notice = mostUrgent(notices);
+  if (notice && shared.enforceSunset) refuseSunset(op, notices, shared.clock.now(), res);
   if (op.parseBody) await op.parseBody(req, res, next).catch((err: unknown) => Promise.reject(bodyError(err)));
   if (!op.limitRate) await authorize(op.access, req, shared.authenticate);
   else {
@@ -207,7 +209,7 @@ async function run(
     await op.limitRate(req, res, next);
     if (refused) throw refused.err;
   }
-  if (notice) shared.recordDeprecated(op.operationId, notices as Notice[], req.actor?.id);
+  if (notice) shared.recordDeprecated(op.operationId, notices, req.actor?.id);
   if (hasQuery || !op.validatesNothingWithoutQuery) await op.validate(req, res, next);
   if (res.headersSent) return;
   if (!op.handler) throw new AppError('NOT_IMPLEMENTED', `${op.operationId} is not implemented yet.`);
@@ -233,7 +235,7 @@ async function run(
 }
 
 // A shape past its sunset answers 410 GONE, with the deprecation headers its 410 response declares.
-function refuseSunset(op: CompiledOperation, notices: Notice[], now: Date, res: Response): void {
+function refuseSunset(op: CompiledOperation, notices: readonly Notice[], now: Date, res: Response): void {
   const gone = notices.find((n) => n.sunset !== undefined && n.sunset <= now);
   if (!gone?.sunset) return;
   if (op.lifecycle?.statuses.has(410)) for (const [name, value] of gone.headers) res.setHeader(name, value);
