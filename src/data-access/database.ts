@@ -72,9 +72,20 @@ export function createDatabase(database: Config['database'], logger?: Logger, in
   }
 }
 
+const IN_MEMORY_SHARED_BUFFERS = '8MB';
+
 function openPglite(dataDir: string | undefined, log: Knex.Config['log'], lock?: DataDirLock, from?: Blob): Db {
   const { PGlite: Engine, pg_trgm, ClientPgLite } = loadPglite();
-  const pglite = new Engine({ dataDir, extensions: { pg_trgm }, ...(from ? { loadDataDir: from } : {}) });
+  const pglite = new Engine({
+    dataDir,
+    extensions: { pg_trgm },
+    // In memory, every page already lives in the process's memory: PostgreSQL's default 128 MB of shared buffers would
+    // hold a second copy, and setting them up is about half of the engine's start (~0.6 s of CPU).
+    ...(dataDir
+      ? {}
+      : { startParams: [...Engine.defaultStartParams, '-c', `shared_buffers=${IN_MEMORY_SHARED_BUFFERS}`] }),
+    ...(from ? { loadDataDir: from } : {}),
+  });
   const db = knex({
     log,
     client: ClientPgLite,

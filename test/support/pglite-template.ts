@@ -55,9 +55,14 @@ function templateFile(name: string): string | undefined {
   return folder && path.join(folder, name);
 }
 
+// Read once per test file: a Blob is immutable, and a file that starts several apps would read 40 MB for each.
+const tarballs = new Map<string, Blob>();
 const readTarball = (name: string): Blob | undefined => {
   const file = templateFile(name);
-  return file ? new Blob([fs.readFileSync(file)]) : undefined;
+  if (!file) return undefined;
+  const blob = tarballs.get(file) ?? new Blob([fs.readFileSync(file)]);
+  tarballs.set(file, blob);
+  return blob;
 };
 
 /** The run's migrated data directory tarball, when the global setup made one. */
