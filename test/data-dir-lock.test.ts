@@ -124,7 +124,7 @@ describe('one process per embedded data directory', () => {
     expect(await Promise.all(contenders.map((child) => exitCode(child)))).toEqual([1, 1, 1]);
     for (const child of contenders) {
       expect(refusals(child, dataDir)).toEqual([
-        expect.stringMatching(new RegExp(`in use by pid ${holder.child.pid} \\(node .*src/server\\.ts, since `)),
+        expect.stringMatching(new RegExp(`in use by pid ${holder.child.pid} \\(node .*src/server\\.js, since `)),
       ]);
       expect(child.output()).not.toMatch(/^\s+at /m);
     }

@@ -16,9 +16,20 @@ export function startServer(env: Record<string, string>): ServerProcess {
 }
 
 /**
- * Starts a TypeScript entry point in a child process with only the given environment (plus PATH, and no statement
- * timeout of its own behind the pooler), capturing its output; `nodeOptions` go before the entry point, `ipc` opens a
- * message channel to it.
+ * The node arguments that run an entry point: one of the build's (`src/`, `scripts/`) runs compiled from `dist/`, as
+ * in production, which the global setup brings up to date; it starts ~1 s of CPU sooner than through tsx, and the
+ * suite starts dozens. Test fixtures, and any `.ts` among the node options, run through tsx.
+ */
+export function nodeArguments(entry: string, nodeOptions: string[] = []): string[] {
+  const compiled = /^(src|scripts)\/.*\.ts$/.test(entry) ? path.join('dist', entry.replace(/\.ts$/, '.js')) : entry;
+  const args = [...nodeOptions, compiled];
+  return args.some((arg) => arg.endsWith('.ts')) ? ['--import', 'tsx', ...args] : args;
+}
+
+/**
+ * Starts an entry point (see nodeArguments) in a child process with only the given environment (plus PATH, and no
+ * statement timeout of its own behind the pooler), capturing its output; `nodeOptions` go before the entry point,
+ * `ipc` opens a message channel to it.
  */
 export function startProcess(
   entry: string,
@@ -26,7 +37,7 @@ export function startProcess(
   options: { nodeOptions?: string[]; ipc?: boolean } = {},
 ): ServerProcess {
   let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', ...(options.nodeOptions ?? []), entry], {
+  const child = spawn(process.execPath, nodeArguments(entry, options.nodeOptions), {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
