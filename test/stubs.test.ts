@@ -27,8 +27,10 @@ const paths = () => [
   ...['--spec', `${dir}/openapi/generated/openapi.yaml`, '--not-implemented', `${dir}/openapi/not-implemented.yaml`],
   ...['--handlers-dir', `${dir}/src/http/handlers`],
 ];
-const stubs = () => run(bin('tsx'), [path.join(ROOT, 'scripts/stubs.ts'), ...paths()]);
-const checkHandlers = () => run(bin('tsx'), [path.join(ROOT, 'scripts/check-handlers.ts'), ...paths()]);
+// Compiled, as the global setup leaves them in dist/: each run starts a second sooner than through tsx.
+const script = (name: string) => path.join(ROOT, 'dist', 'scripts', `${name}.js`);
+const stubs = () => run(process.execPath, [script('stubs'), ...paths()]);
+const checkHandlers = () => run(process.execPath, [script('check-handlers'), ...paths()]);
 const snapshot = (folder: string) =>
   Object.fromEntries(fs.readdirSync(folder).map((f) => [f, fs.readFileSync(path.join(folder, f), 'utf8')]));
 // Edits the root file of the copy's spec, then bundles it as `make generate` does.

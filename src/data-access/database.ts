@@ -80,10 +80,14 @@ function openPglite(dataDir: string | undefined, log: Knex.Config['log'], lock?:
     dataDir,
     extensions: { pg_trgm },
     // In memory, every page already lives in the process's memory: PostgreSQL's default 128 MB of shared buffers would
-    // hold a second copy, and setting them up is about half of the engine's start (~0.6 s of CPU).
+    // hold a second copy, and setting them up is about half of the engine's start (~0.6 s of CPU). A new cluster gets
+    // WAL segments of 1 MB instead of 16: a copy of it (the tests' template) is then a quarter smaller and loads faster.
     ...(dataDir
       ? {}
-      : { startParams: [...Engine.defaultStartParams, '-c', `shared_buffers=${IN_MEMORY_SHARED_BUFFERS}`] }),
+      : {
+          startParams: [...Engine.defaultStartParams, '-c', `shared_buffers=${IN_MEMORY_SHARED_BUFFERS}`],
+          initDbStartParams: ['--wal-segsize=1'],
+        }),
     ...(from ? { loadDataDir: from } : {}),
   });
   const db = knex({
