@@ -69,6 +69,17 @@ describe('configuration', () => {
     expect(loadConfig({ ...production, SEED_DEMO_DATA: 'true' })).toMatchObject({ seedDemoData: true });
   });
 
+  test('when EMBEDDED_SHARED_BUFFERS is set, then the embedded engine gets it; unset it is 128MB; a bare number is refused', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).database).toMatchObject({ kind: 'pglite', sharedBuffers: '128MB' });
+    const small = loadConfig({ NODE_ENV: 'test', EMBEDDED_SHARED_BUFFERS: '16MB' });
+    expect(small.database).toMatchObject({ kind: 'pglite', sharedBuffers: '16MB' });
+    for (const bad of ['128', '0MB', '1 GB', '2TB']) {
+      expect(problemsOf({ NODE_ENV: 'test', EMBEDDED_SHARED_BUFFERS: bad })).toEqual([
+        'EMBEDDED_SHARED_BUFFERS: must be a size such as 128MB',
+      ]);
+    }
+  });
+
   test('when DATABASE_URL is set, then PostgreSQL is used with the pool settings', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://u@h:5432/db', DB_POOL_MAX: '20', DATA_DIR: devDir() });
     expect(config.database).toMatchObject({ kind: 'postgres', url: 'postgres://u@h:5432/db', poolMax: 20 });

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { migrationSource } from '../db/migrations';
 import { createDatabase, migrateLatest, type Db } from '../src/data-access/database';
@@ -29,6 +32,24 @@ const appliedMigrations = async (database: string) =>
   (await adminQuery<{ name: string }>('select name from knex_migrations order by id', [], database)).map(
     (row) => row.name,
   );
+
+describe('the embedded engine', () => {
+  const sharedBuffers = async (db: Db) =>
+    ((await db.raw("select current_setting('shared_buffers') as value")) as { rows: { value: string }[] }).rows[0]
+      ?.value;
+
+  test('when a data directory on disk is opened with sharedBuffers, then the engine runs with it, and in memory with 8MB', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'api-buffers-'));
+    const onDisk = createDatabase({ kind: 'pglite', dataDir: dir, sharedBuffers: '16MB' });
+    const inMemory = createDatabase({ kind: 'pglite', dataDir: ':memory:', sharedBuffers: '64MB' });
+    try {
+      expect([await sharedBuffers(onDisk), await sharedBuffers(inMemory)]).toEqual(['16MB', '8MB']);
+    } finally {
+      await Promise.all([onDisk.destroy(), inMemory.destroy()]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('migrations', () => {
   test('when several instances migrate a fresh PostgreSQL database at once, then all succeed and each migration runs once', async () => {

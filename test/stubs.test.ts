@@ -71,7 +71,10 @@ async function serveAndGet(urlPath: string): Promise<{ status: number; body: unk
   const dataDir = migratedDataDir('stubs-data-');
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: dir,
-    env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir },
+    env: {
+      ...{ PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', HOST: '127.0.0.1', PORT: '0' },
+      ...{ DATA_DIR: dataDir, EMBEDDED_SHARED_BUFFERS: '8MB' },
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

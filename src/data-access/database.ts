@@ -60,34 +60,39 @@ export function createDatabase(database: Config['database'], logger?: Logger, in
     });
   }
   const dataDir = database.dataDir === ':memory:' ? undefined : path.resolve(database.dataDir);
-  if (!dataDir) return openPglite(undefined, log, undefined, inMemoryFrom);
+  if (!dataDir) return openPglite({ log, from: inMemoryFrom });
   fs.mkdirSync(dataDir, { recursive: true });
   // PGlite has no locking of its own: a second process on the same directory would write over this one's data.
   const lock = lockDataDir(dataDir);
   try {
-    return openPglite(dataDir, log, lock);
+    return openPglite({ dataDir, log, lock, sharedBuffers: database.sharedBuffers });
   } catch (err) {
     lock.release();
     throw err;
   }
 }
 
+// In memory, every page already lives in the process's memory: PostgreSQL's default 128 MB of shared buffers would
+// hold a second copy, and setting them up is about half of the engine's start (~0.6 s of CPU).
 const IN_MEMORY_SHARED_BUFFERS = '8MB';
 
-function openPglite(dataDir: string | undefined, log: Knex.Config['log'], lock?: DataDirLock, from?: Blob): Db {
+function openPglite(options: {
+  dataDir?: string;
+  log: Knex.Config['log'];
+  lock?: DataDirLock;
+  from?: Blob;
+  sharedBuffers?: string;
+}): Db {
+  const { dataDir, log, lock, from } = options;
   const { PGlite: Engine, pg_trgm, ClientPgLite } = loadPglite();
+  const sharedBuffers = dataDir ? options.sharedBuffers : IN_MEMORY_SHARED_BUFFERS;
   const pglite = new Engine({
     dataDir,
     extensions: { pg_trgm },
-    // In memory, every page already lives in the process's memory: PostgreSQL's default 128 MB of shared buffers would
-    // hold a second copy, and setting them up is about half of the engine's start (~0.6 s of CPU). A new cluster gets
-    // WAL segments of 1 MB instead of 16: a copy of it (the tests' template) is then a quarter smaller and loads faster.
-    ...(dataDir
-      ? {}
-      : {
-          startParams: [...Engine.defaultStartParams, '-c', `shared_buffers=${IN_MEMORY_SHARED_BUFFERS}`],
-          initDbStartParams: ['--wal-segsize=1'],
-        }),
+    ...(sharedBuffers ? { startParams: [...Engine.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}`] } : {}),
+    // A new in-memory cluster gets WAL segments of 1 MB instead of 16: a copy of it (the tests' template) is then a
+    // quarter smaller and loads faster.
+    ...(dataDir ? {} : { initDbStartParams: ['--wal-segsize=1'] }),
     ...(from ? { loadDataDir: from } : {}),
   });
   const db = knex({

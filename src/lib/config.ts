@@ -44,6 +44,10 @@ const schema = z
     LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
     DATABASE_URL: optionalUrl(/^postgres(ql)?:\/\//),
     DATA_DIR: z.string().min(1).default('./.data'),
+    EMBEDDED_SHARED_BUFFERS: z
+      .string()
+      .regex(/^[1-9][0-9]*(kB|MB|GB)$/, 'must be a size such as 128MB')
+      .default('128MB'),
     DB_POOL_MIN: int(0, 100).default(2),
     DB_POOL_MAX: int(1, 200).default(10),
     DB_STATEMENT_TIMEOUT_MS: int(0, 600_000).default(10_000),
@@ -169,7 +173,11 @@ function toConfig(env: z.infer<typeof schema>) {
           statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
           connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
         }
-      : { kind: 'pglite' as const, dataDir: env.DATA_DIR },
+      : ({
+          kind: 'pglite',
+          dataDir: env.DATA_DIR,
+          sharedBuffers: env.EMBEDDED_SHARED_BUFFERS,
+        } as EmbeddedDatabase),
     readinessTimeoutMs: env.READINESS_TIMEOUT_MS,
     maxBodyBytes: env.MAX_BODY_BYTES,
     // Every response validated (a violation answers 500): on by default in development and test.
@@ -287,6 +295,14 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** The embedded engine's settings; code that opens a database of its own (tests, templates) may leave out the tuning. */
+export type EmbeddedDatabase = {
+  kind: 'pglite';
+  dataDir: string;
+  /** PostgreSQL's shared_buffers for a data directory on disk (EMBEDDED_SHARED_BUFFERS); the engine's default when absent. */
+  sharedBuffers?: string;
+};
 
 /** Validates the environment once and returns the typed configuration, or throws ConfigError. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -45,7 +45,8 @@ async function writeDataDir(dataDir: string, from: Blob): Promise<void> {
   // The package declares its contrib entries' types for ES modules only; its CommonJS build is what loads here.
   const { pg_trgm } = require('@electric-sql/pglite/contrib/pg_trgm') as { pg_trgm: Extension };
   /* eslint-enable @typescript-eslint/no-require-imports */
-  const engine = new Engine({ dataDir, extensions: { pg_trgm }, loadDataDir: from });
+  const startParams = [...Engine.defaultStartParams, '-c', 'shared_buffers=8MB'];
+  const engine = new Engine({ dataDir, extensions: { pg_trgm }, loadDataDir: from, startParams });
   await engine.waitReady;
   await engine.close();
 }
