@@ -24,7 +24,7 @@ export function signAccessToken(userId: number, secret: string, now: Date, ttlSe
 }
 
 // Given a string, jsonwebtoken first tries (and fails) to parse it as a private key on every call, which made signing
-// a token cost ~300 µs more; a process has one signing key (a test run a few), so each is made once.
+// a token cost ~380 µs instead of ~7 µs; a process has one signing key (a test run a few), so each is made once.
 const signingKeys = new Map<string, { key: KeyObject; kid: string }>();
 function signingKey(secret: string): { key: KeyObject; kid: string } {
   let entry = signingKeys.get(secret);
