@@ -296,11 +296,11 @@ export class ConfigError extends Error {
   }
 }
 
-/** The embedded engine's settings; code that opens a database of its own (tests, templates) may leave out the tuning. */
+/** The embedded engine's settings; code opening a database of its own (tests, templates) may leave out the tuning. */
 export type EmbeddedDatabase = {
   kind: 'pglite';
   dataDir: string;
-  /** PostgreSQL's shared_buffers for a data directory on disk (EMBEDDED_SHARED_BUFFERS); the engine's default when absent. */
+  /** shared_buffers for a data directory on disk (EMBEDDED_SHARED_BUFFERS); the engine's default when absent. */
   sharedBuffers?: string;
 };
 

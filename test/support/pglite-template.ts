@@ -56,7 +56,7 @@ function templateFile(name: string): string | undefined {
   return folder && path.join(folder, name);
 }
 
-// Read once per test file: a Blob is immutable, and a file that starts several apps would read 40 MB for each.
+// Read once per test file: a Blob is immutable, and a file that starts several apps would read ~30 MB for each.
 const tarballs = new Map<string, Blob>();
 const readTarball = (name: string): Blob | undefined => {
   const file = templateFile(name);

@@ -20,7 +20,7 @@ export function startServer(env: Record<string, string>): ServerProcess {
  * in production, which the global setup brings up to date; it starts ~1 s of CPU sooner than through tsx, and the
  * suite starts dozens. Test fixtures, and any `.ts` among the node options, run through tsx.
  */
-export function nodeArguments(entry: string, nodeOptions: string[] = []): string[] {
+function nodeArguments(entry: string, nodeOptions: string[] = []): string[] {
   const compiled = /^(src|scripts)\/.*\.ts$/.test(entry) ? path.join('dist', entry.replace(/\.ts$/, '.js')) : entry;
   const args = [...nodeOptions, compiled];
   return args.some((arg) => arg.endsWith('.ts')) ? ['--import', 'tsx', ...args] : args;
