@@ -1,9 +1,8 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import { migrationSource } from '../db/migrations';
 import { createDatabase, migrateLatest, type Db } from '../src/data-access/database';
+import { migratedDataDir, migratedTemplate } from './support/pglite-template';
 import { statementTimeoutMs, throughPooler } from './support/pooler';
 import { adminQuery, createScratchDatabase, startProcess } from './support/processes';
 import { memoryLogger } from './support/test-app';
@@ -39,9 +38,14 @@ describe('the embedded engine', () => {
       ?.value;
 
   test('when a data directory on disk is opened with sharedBuffers, then the engine runs with it, and in memory with 8MB', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'api-buffers-'));
+    // Copies of the run's template: a new cluster each would be seconds of initdb.
+    const dir = migratedDataDir('api-buffers-');
     const onDisk = createDatabase({ kind: 'pglite', dataDir: dir, sharedBuffers: '16MB' });
-    const inMemory = createDatabase({ kind: 'pglite', dataDir: ':memory:', sharedBuffers: '64MB' });
+    const inMemory = createDatabase(
+      { kind: 'pglite', dataDir: ':memory:', sharedBuffers: '64MB' },
+      undefined,
+      migratedTemplate(),
+    );
     try {
       expect([await sharedBuffers(onDisk), await sharedBuffers(inMemory)]).toEqual(['16MB', '8MB']);
     } finally {
