@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { migratedDataDir } from './support/pglite-template';
+import { compiledEntry } from './support/build';
 
 // The scaffolder and the handler check run as `make stubs` and `make check` do, on a copy of the project in a
 // temporary directory whose spec gained an operation with a new tag; they read the bundle that `make generate` writes.
@@ -27,10 +28,10 @@ const paths = () => [
   ...['--spec', `${dir}/openapi/generated/openapi.yaml`, '--not-implemented', `${dir}/openapi/not-implemented.yaml`],
   ...['--handlers-dir', `${dir}/src/http/handlers`],
 ];
-// Compiled, as the global setup leaves them in dist/: each run starts a second sooner than through tsx.
-const script = (name: string) => path.join(ROOT, 'dist', 'scripts', `${name}.js`);
-const stubs = () => run(process.execPath, [script('stubs'), ...paths()]);
-const checkHandlers = () => run(process.execPath, [script('check-handlers'), ...paths()]);
+// The project's own scripts, compiled, run on the copy.
+const script = (entry: string) => path.join(ROOT, compiledEntry(entry));
+const stubs = () => run(process.execPath, [script('scripts/stubs.ts'), ...paths()]);
+const checkHandlers = () => run(process.execPath, [script('scripts/check-handlers.ts'), ...paths()]);
 const snapshot = (folder: string) =>
   Object.fromEntries(fs.readdirSync(folder).map((f) => [f, fs.readFileSync(path.join(folder, f), 'utf8')]));
 // Edits the root file of the copy's spec, then bundles it as `make generate` does.
@@ -72,8 +73,12 @@ async function serveAndGet(urlPath: string): Promise<{ status: number; body: unk
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: dir,
     env: {
-      ...{ PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', HOST: '127.0.0.1', PORT: '0' },
-      ...{ DATA_DIR: dataDir, EMBEDDED_SHARED_BUFFERS: '8MB' },
+      PATH: process.env.PATH ?? '',
+      LOG_FORMAT: 'json',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATA_DIR: dataDir,
+      EMBEDDED_SHARED_BUFFERS: '8MB',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -40,3 +40,12 @@ export function ensureBuilt(): void {
   const now = new Date();
   fs.utimesSync(STAMP, now, now);
 }
+
+/**
+ * Where the build puts an entry point of `src/` or `scripts/` (relative to the project, like the entry): compiled, it
+ * starts ~1 s of CPU sooner than through tsx, and the suite starts dozens. The global setup keeps `dist/` up to date.
+ * Anything else (a test fixture) is returned as it is.
+ */
+export function compiledEntry(entry: string): string {
+  return /^(src|scripts)\/.*\.ts$/.test(entry) ? path.join('dist', entry.replace(/\.ts$/, '.js')) : entry;
+}
